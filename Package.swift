@@ -1,0 +1,50 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "LoopWatchdog",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "LoopWatchdog", targets: ["LoopWatchdog"]),
+        .executable(name: "loop-watchdog", targets: ["loop-watchdog"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+    ],
+    targets: [
+        // SIGPROF handler, libunwind capture, /proc readers and thread helpers. C because
+        // libunwind's API is macros that Swift cannot import.
+        .target(
+            name: "CLoopWatchdog",
+            cSettings: [.define("_GNU_SOURCE"), .define("UNW_LOCAL_ONLY")],
+            linkerSettings: [.linkedLibrary("unwind")]
+        ),
+        .target(
+            name: "LoopWatchdog",
+            dependencies: [
+                "CLoopWatchdog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: [.linkedLibrary("swiftRuntime")]
+        ),
+        .executableTarget(
+            name: "loop-watchdog",
+            dependencies: [
+                "LoopWatchdog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/loop-watchdog"
+        ),
+        .testTarget(
+            name: "LoopWatchdogTests",
+            dependencies: [
+                "LoopWatchdog",
+                "CLoopWatchdog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+    ]
+)
