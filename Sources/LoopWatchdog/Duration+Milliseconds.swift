@@ -1,0 +1,48 @@
+extension Duration {
+    /// The duration in milliseconds as a floating-point number (for output and JSON).
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
+    }
+
+    /// The duration in nanoseconds, clamped to `0...Int64.max`.
+    var clampedNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        if seconds >= Int64.max / 1_000_000_000 { return Int64.max }
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    /// A short human form: `250 us`, `100 ms`, `351 ms`, `1.5 s`, `2 min 5 s`.
+    var humanReadable: String {
+        let ms = milliseconds
+        if ms < 1 {
+            return "\(Int((ms * 1_000).rounded())) us"
+        }
+        if ms < 10 {
+            return "\(trimmed(ms, decimals: 1)) ms"
+        }
+        if ms < 1_000 {
+            return "\(Int(ms.rounded())) ms"
+        }
+        let seconds = ms / 1_000
+        if seconds < 120 {
+            return "\(trimmed(seconds, decimals: seconds < 10 ? 2 : 1)) s"
+        }
+        let whole = Int(seconds.rounded())
+        return "\(whole / 60) min \(whole % 60) s"
+    }
+}
+
+/// Formats `value` with at most `decimals` decimals and no trailing zeros.
+func trimmed(_ value: Double, decimals: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (value * scale).rounded() / scale
+    var text = "\(rounded)"
+    if text.contains(".") {
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+    }
+    return text
+}

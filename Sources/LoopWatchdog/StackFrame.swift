@@ -1,0 +1,37 @@
+/// One symbolicated frame of a captured stack.
+public struct StackFrame: Sendable, Hashable {
+    /// Position in the stack, 0 for the innermost frame. Inlined frames share the index of
+    /// the physical frame they were inlined into.
+    public var index: Int
+    /// The program counter (frame 0) or return address of the frame.
+    public var address: UInt
+    /// The demangled function name, when known.
+    public var symbol: String?
+    /// The name of the binary or shared library holding the address, when known.
+    public var image: String?
+    /// The source file, when line tables are available.
+    public var file: String?
+    /// The source line, when line tables are available.
+    public var line: Int?
+    /// True for a frame that was inlined into the frame that follows it.
+    public var inlined: Bool
+
+    /// Creates a frame.
+    public init(
+        index: Int,
+        address: UInt,
+        symbol: String? = nil,
+        image: String? = nil,
+        file: String? = nil,
+        line: Int? = nil,
+        inlined: Bool = false
+    ) {
+        self.index = index
+        self.address = address
+        self.symbol = symbol
+        self.image = image
+        self.file = file
+        self.line = line
+        self.inlined = inlined
+    }
+}
