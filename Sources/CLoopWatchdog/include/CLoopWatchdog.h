@@ -1,0 +1,154 @@
+// CLoopWatchdog: the parts of LoopWatchdog that must be C.
+//
+// - the SIGPROF handler and the request/acknowledge handshake with the watchdog thread
+//   (libunwind's API is made of macros that Swift cannot import, and a signal handler must
+//   touch only async-signal-safe code and preallocated memory);
+// - the signal-free unwinder for threads parked in a system call;
+// - small wrappers over /proc and thread syscalls, each wrapped once.
+//
+// Every symbol starts with `lwd_`. Functions return 0 or a positive count on success and a
+// negative errno-style value on failure unless their comment says otherwise.
+#ifndef CLOOPWATCHDOG_H
+#define CLOOPWATCHDOG_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Most frames one capture records.
+#define LWD_MAX_FRAMES 256
+
+// MARK: - Threads
+
+/// The calling thread's kernel thread id (gettid).
+pid_t lwd_gettid(void);
+
+/// Opens a pidfd that names exactly the calling thread (pidfd_open with PIDFD_THREAD,
+/// Linux 6.9+). Returns the fd, or -errno where the kernel lacks it; callers then fall back
+/// to tgkill. A pidfd closes the tid-reuse race: a signal sent through it after the thread
+/// exited fails with ESRCH instead of reaching a new thread with the same tid.
+int lwd_open_thread_pidfd(void);
+
+/// Closes an fd opened by lwd_open_thread_pidfd. Ignores negative fds.
+void lwd_close_fd(int fd);
+
+/// The calling thread's stack range [low, high). Returns 0 or -errno.
+int lwd_current_stack_bounds(uintptr_t *low, uintptr_t *high);
+
+/// Names the calling thread (at most 15 bytes are kept), as `top` and debuggers show it.
+void lwd_set_current_thread_name(const char *name);
+
+/// True (1) when thread `tid` of this process still exists, 0 when it does not.
+int lwd_thread_alive(pid_t tid);
+
+// MARK: - /proc readers (never called from a signal handler)
+
+/// What /proc/self/task/TID/syscall says about a thread.
+typedef struct {
+    /// 1: running in user space or runnable ("running"); 0: inside system call `number`;
+    /// -1: the kernel gave no answer we understand (for example the thread is being
+    /// created or is exiting).
+    int32_t running;
+    /// The system call number when `running` is 0.
+    int64_t number;
+    /// The six arguments of that system call.
+    uint64_t arguments[6];
+    /// The user stack pointer when `running` is 0.
+    uint64_t stack_pointer;
+    /// The user program counter (the instruction after `syscall`) when `running` is 0.
+    uint64_t program_counter;
+} lwd_syscall_state;
+
+/// Reads /proc/self/task/TID/syscall. Returns 0, -ESRCH when the thread is gone, or -errno.
+int lwd_read_syscall_state(pid_t tid, lwd_syscall_state *state);
+
+/// True (1) when the system call the thread is parked in returns EINTR when a handled
+/// signal arrives, even under SA_RESTART: sleeps, poll, epoll, select, pause, sigsuspend,
+/// futex waits with a timeout... A thread parked in one of these is unwound without a
+/// signal. 0 for calls that SA_RESTART restarts transparently (read, futex lock waits).
+int lwd_syscall_interrupted_by_signal(const lwd_syscall_state *state);
+
+/// Reads the SigBlk mask of a thread from /proc/self/task/TID/status into *mask.
+/// Returns 0, -ESRCH when the thread is gone, or -errno.
+int lwd_read_blocked_signals(pid_t tid, uint64_t *mask);
+
+/// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
+int lwd_tracer_pid(void);
+
+// MARK: - Capture by signal
+
+/// Installs the SIGPROF handler (SA_SIGINFO | SA_RESTART), chaining to the
+/// handler that was there before, and warms libunwind up on the calling thread. Idempotent.
+/// Returns 0 or -errno.
+int lwd_signal_capture_install(void);
+
+/// 1 when our handler is the one installed for SIGPROF now, 0 when something replaced it.
+int lwd_signal_capture_is_installed(void);
+
+/// How a capture request ended.
+typedef enum {
+    LWD_CAPTURE_OK = 0,
+    /// The thread no longer exists (ESRCH).
+    LWD_CAPTURE_THREAD_GONE = 1,
+    /// The handler did not run in time; the request was cancelled.
+    LWD_CAPTURE_TIMED_OUT = 2,
+    /// The signal could not be sent (errno in `error`).
+    LWD_CAPTURE_SEND_FAILED = 3,
+    /// Our handler is not installed for SIGPROF (never installed, or replaced).
+    LWD_CAPTURE_NOT_INSTALLED = 4,
+    /// A previous request is still owned by a handler that has not finished.
+    LWD_CAPTURE_BUSY = 5,
+    /// The unwinder failed in the handler.
+    LWD_CAPTURE_UNWIND_FAILED = 6,
+} lwd_capture_status;
+
+/// Interrupts thread `tid` with SIGPROF and unwinds it in the handler. `pidfd` is the
+/// thread's pidfd, or -1 to use tgkill. Waits at most `timeout_ns`. On LWD_CAPTURE_OK,
+/// frames[0] is the interrupted program counter and frames[1...] return addresses, and
+/// *count is set. *interrupted_ns receives how long the target spent in the handler.
+/// Serialised internally: one capture at a time per process.
+lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_ns,
+                                         uintptr_t *frames, int32_t max_frames,
+                                         int32_t *count, int64_t *interrupted_ns,
+                                         int32_t *error);
+
+/// Counts of SIGPROF deliveries the handler saw, for tests and diagnostics.
+typedef struct {
+    uint64_t ours;
+    uint64_t forwarded;
+    uint64_t late_ours_dropped;
+} lwd_signal_counters;
+
+/// Reads the handler's counters.
+void lwd_signal_counters_read(lwd_signal_counters *counters);
+
+// MARK: - Capture without a signal
+
+/// Unwinds a thread that is parked in a system call, without interrupting it, from the
+/// program counter and stack pointer that /proc reported. Reads the thread's stack only
+/// through process_vm_readv, so a thread that wakes or exits meanwhile cannot crash the
+/// caller (the result may then be short). `stack_high` bounds the reads (0: unknown, the
+/// reads stop at the first unreadable page). Returns the number of frames (>= 1) or -errno.
+int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
+                             uintptr_t stack_high, uintptr_t *frames, int32_t max_frames);
+
+// MARK: - Names
+
+/// dladdr: the exported symbol and image path containing `address`. Returns 1 when found
+/// (either string may still be NULL), 0 otherwise.
+int lwd_dladdr(uintptr_t address, const char **symbol, const char **image);
+
+// MARK: - Clock
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t lwd_monotonic_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,159 @@
+// Readers of /proc/self: what a thread is doing, which signals it blocks, and whether a
+// tracer is attached. Never called from the signal handler.
+#include "CLoopWatchdog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// Reads a small /proc file into `buffer` (NUL-terminated). Returns length or -errno.
+static ssize_t read_small_file(const char *path, char *buffer, size_t capacity) {
+    int fd;
+    do { fd = open(path, O_RDONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
+    size_t used = 0;
+    while (used + 1 < capacity) {
+        ssize_t n = read(fd, buffer + used, capacity - 1 - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            close(fd);
+            return saved == ESRCH ? -ESRCH : -saved;
+        }
+        if (n == 0) break;
+        used += (size_t)n;
+    }
+    close(fd);
+    buffer[used] = '\0';
+    return (ssize_t)used;
+}
+
+int lwd_read_syscall_state(pid_t tid, lwd_syscall_state *state) {
+    char path[64];
+    char text[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) return (int)length;
+    memset(state, 0, sizeof *state);
+    if (strncmp(text, "running", 7) == 0) {
+        state->running = 1;
+        return 0;
+    }
+    // "NR ARG1 ... ARG6 SP PC", or "-1 SP PC" when blocked outside a system call.
+    char *cursor = text;
+    char *end = NULL;
+    long long number = strtoll(cursor, &end, 10);
+    if (end == cursor) {
+        state->running = -1;
+        return 0;
+    }
+    state->number = number;
+    cursor = end;
+    unsigned long long values[8];
+    int count = 0;
+    while (count < 8) {
+        unsigned long long value = strtoull(cursor, &end, 0);
+        if (end == cursor) break;
+        values[count++] = value;
+        cursor = end;
+    }
+    if (number == -1 && count >= 2) {
+        state->running = -1;
+        state->stack_pointer = values[0];
+        state->program_counter = values[1];
+        return 0;
+    }
+    if (count != 8) {
+        state->running = -1;
+        return 0;
+    }
+    for (int i = 0; i < 6; i++) state->arguments[i] = values[i];
+    state->stack_pointer = values[6];
+    state->program_counter = values[7];
+    state->running = 0;
+    return 0;
+}
+
+int lwd_syscall_interrupted_by_signal(const lwd_syscall_state *state) {
+    if (state->running != 0) return 0;
+    switch (state->number) {
+#ifdef __x86_64__
+    case SYS_nanosleep:
+    case SYS_clock_nanosleep:
+    case SYS_pause:
+    case SYS_rt_sigsuspend:
+    case SYS_rt_sigtimedwait:
+    case SYS_poll:
+    case SYS_ppoll:
+    case SYS_select:
+    case SYS_pselect6:
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+    case SYS_epoll_pwait2:
+#endif
+    case SYS_io_getevents:
+    case SYS_semtimedop:
+    case SYS_mq_timedreceive:
+    case SYS_mq_timedsend:
+#ifdef SYS_io_uring_enter
+    case SYS_io_uring_enter:
+#endif
+        return 1;
+    case SYS_futex: {
+        // Waits with a timeout use a restart block and come back with EINTR; lock waits
+        // without one are restarted by SA_RESTART.
+        uint64_t command = state->arguments[1] & FUTEX_CMD_MASK;
+        int waits = command == FUTEX_WAIT || command == FUTEX_WAIT_BITSET;
+        return waits && state->arguments[3] != 0;
+    }
+#ifdef SYS_futex_waitv
+    case SYS_futex_waitv:
+        return state->arguments[3] != 0;
+#endif
+#endif
+    default:
+        return 0;
+    }
+}
+
+// Finds "Key:" at the start of a line of /proc status text.
+static const char *find_field(const char *text, const char *key) {
+    size_t key_length = strlen(key);
+    const char *line = text;
+    while (line && *line) {
+        if (strncmp(line, key, key_length) == 0) return line + key_length;
+        line = strchr(line, '\n');
+        if (line) line++;
+    }
+    return NULL;
+}
+
+int lwd_read_blocked_signals(pid_t tid, uint64_t *mask) {
+    char path[64];
+    char text[4096];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) return (int)length;
+    const char *field = find_field(text, "SigBlk:");
+    if (!field) return -EPROTO;
+    char *end = NULL;
+    unsigned long long value = strtoull(field, &end, 16);
+    if (end == field) return -EPROTO;
+    *mask = value;
+    return 0;
+}
+
+int lwd_tracer_pid(void) {
+    char text[4096];
+    ssize_t length = read_small_file("/proc/self/status", text, sizeof text);
+    if (length < 0) return (int)length;
+    const char *field = find_field(text, "TracerPid:");
+    if (!field) return -EPROTO;
+    return (int)strtol(field, NULL, 10);
+}

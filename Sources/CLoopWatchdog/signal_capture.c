@@ -1,0 +1,280 @@
+// Capture by signal: the SIGPROF handler and its handshake with the watchdog thread.
+//
+// Handshake (one request at a time, serialised by capture_lock on the watchdog side):
+//
+//   watchdog                                   target thread (in the handler)
+//   --------                                   ------------------------------
+//   slot.target = tid; state = REQUESTED
+//   pidfd_send_signal / tgkill  ------------>  ours? si_code SI_TKILL/SI_USER, si_pid ours,
+//                                              slot.target == gettid(), CAS REQUESTED->CLAIMED
+//   futex_wait(state, timeout)                 unw_init_local2(ucontext, SIGNAL_FRAME)
+//                                              unw_step into slot.frames (preallocated)
+//                                   <--------  state = DONE; futex_wake
+//   copy frames; state = IDLE
+//   on timeout: CAS REQUESTED->IDLE cancels; a signal that arrives later finds no request
+//   and is dropped (late_budget), never forwarded as if it were someone else's.
+//
+// Async-signal safety of the handler: it calls only syscall(2) (gettid, futex),
+// clock_gettime, getpid, libunwind's local unwinder (no malloc: it uses its own mempool
+// and dl_iterate_phdr, whose loader lock is recursive for the interrupted thread), C11
+// atomics on lock-free words, and the previous handler. errno is saved and restored.
+#include "CLoopWatchdog.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+    SLOT_IDLE = 0,
+    SLOT_REQUESTED = 1,
+    SLOT_CLAIMED = 2,
+    SLOT_DONE = 3,
+};
+
+// The one request slot. `state` is the futex word.
+static struct {
+    _Atomic uint32_t state;
+    _Atomic pid_t target;
+    int32_t max_frames;
+    int32_t count;
+    int32_t unwind_error;
+    int64_t entered_ns;
+    int64_t left_ns;
+    uintptr_t frames[LWD_MAX_FRAMES];
+} slot;
+
+_Static_assert(sizeof(uint32_t) == 4, "futex words are 32 bits");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the handler needs lock-free atomics");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the handler needs lock-free atomics");
+
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction previous_action;
+static _Atomic int installed;
+// Requests cancelled after their signal was sent: that many SIGPROFs from ourselves may
+// still arrive with no request waiting, and must be dropped.
+static _Atomic uint64_t late_budget;
+static _Atomic uint64_t count_ours;
+static _Atomic uint64_t count_forwarded;
+static _Atomic uint64_t count_late;
+
+static long futex(_Atomic uint32_t *word, int op, uint32_t value, const struct timespec *timeout) {
+    return syscall(SYS_futex, (uint32_t *)word, op, value, timeout, NULL, 0);
+}
+
+static int64_t now_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+// Unwinds the interrupted context into slot.frames. Frame 0 is the exact interrupted PC.
+static void unwind_into_slot(void *context) {
+    unw_cursor_t cursor;
+    int count = 0;
+    int rc = unw_init_local2(&cursor, (unw_context_t *)context, UNW_INIT_SIGNAL_FRAME);
+    if (rc < 0) {
+        slot.unwind_error = -rc;
+        slot.count = 0;
+        return;
+    }
+    do {
+        unw_word_t ip = 0;
+        if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        slot.frames[count++] = (uintptr_t)ip;
+    } while (count < slot.max_frames && unw_step(&cursor) > 0);
+    slot.unwind_error = 0;
+    slot.count = count;
+}
+
+// Hands a SIGPROF that is not ours to whoever had SIGPROF before us.
+static void forward(int signo, siginfo_t *info, void *context) {
+    if (previous_action.sa_flags & SA_SIGINFO) {
+        if (previous_action.sa_sigaction) {
+            atomic_fetch_add(&count_forwarded, 1);
+            previous_action.sa_sigaction(signo, info, context);
+        }
+        return;
+    }
+    if (previous_action.sa_handler == SIG_IGN || previous_action.sa_handler == SIG_DFL) {
+        // SIG_DFL would terminate the process. Dropping is the one safe choice once we
+        // are installed: the host opted into the watchdog, not into dying on SIGPROF.
+        return;
+    }
+    atomic_fetch_add(&count_forwarded, 1);
+    previous_action.sa_handler(signo);
+}
+
+static void handle_sigprof(int signo, siginfo_t *info, void *context) {
+    int saved_errno = errno;
+    int from_this_process = info != NULL && (info->si_code == SI_TKILL || info->si_code == SI_USER) &&
+                            info->si_pid == getpid();
+    if (from_this_process) {
+        pid_t self = (pid_t)syscall(SYS_gettid);
+        uint32_t expected = SLOT_REQUESTED;
+        if (atomic_load(&slot.target) == self &&
+            atomic_compare_exchange_strong(&slot.state, &expected, SLOT_CLAIMED)) {
+            slot.entered_ns = now_ns();
+            unwind_into_slot(context);
+            slot.left_ns = now_ns();
+            atomic_fetch_add(&count_ours, 1);
+            atomic_store(&slot.state, SLOT_DONE);
+            futex(&slot.state, FUTEX_WAKE_PRIVATE, 1, NULL);
+            errno = saved_errno;
+            return;
+        }
+        uint64_t budget = atomic_load(&late_budget);
+        while (budget > 0) {
+            if (atomic_compare_exchange_weak(&late_budget, &budget, budget - 1)) {
+                atomic_fetch_add(&count_late, 1);
+                errno = saved_errno;
+                return;
+            }
+        }
+    }
+    forward(signo, info, context);
+    errno = saved_errno;
+}
+
+// Runs libunwind once on this thread: its first use costs 150-260 us of one-time set-up
+// that must not land inside a capture.
+static void warm_up_unwinder(void) {
+    unw_context_t context;
+    unw_cursor_t cursor;
+    if (unw_getcontext(&context) != 0) return;
+    if (unw_init_local(&cursor, &context) != 0) return;
+    int steps = 0;
+    while (steps++ < 64 && unw_step(&cursor) > 0) {}
+}
+
+int lwd_signal_capture_install(void) {
+    pthread_mutex_lock(&install_lock);
+    if (atomic_load(&installed)) {
+        pthread_mutex_unlock(&install_lock);
+        return 0;
+    }
+    warm_up_unwinder();
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = handle_sigprof;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    // previous_action is written before our handler can run, and never again.
+    if (sigaction(SIGPROF, &action, &previous_action) != 0) {
+        int saved = errno;
+        pthread_mutex_unlock(&install_lock);
+        return -saved;
+    }
+    atomic_store(&installed, 1);
+    pthread_mutex_unlock(&install_lock);
+    return 0;
+}
+
+int lwd_signal_capture_is_installed(void) {
+    if (!atomic_load(&installed)) return 0;
+    struct sigaction current;
+    if (sigaction(SIGPROF, NULL, &current) != 0) return 0;
+    return (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == handle_sigprof;
+}
+
+void lwd_signal_counters_read(lwd_signal_counters *counters) {
+    counters->ours = atomic_load(&count_ours);
+    counters->forwarded = atomic_load(&count_forwarded);
+    counters->late_ours_dropped = atomic_load(&count_late);
+}
+
+static int send_sigprof(pid_t tid, int pidfd) {
+#ifdef SYS_pidfd_send_signal
+    if (pidfd >= 0) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, SIGPROF, NULL, 0) == 0) return 0;
+        return -errno;
+    }
+#endif
+    if (syscall(SYS_tgkill, getpid(), tid, SIGPROF) == 0) return 0;
+    return -errno;
+}
+
+// Waits until the slot leaves `from` or `deadline` passes. Returns the state seen last.
+static uint32_t wait_while(uint32_t from, int64_t deadline) {
+    for (;;) {
+        uint32_t state = atomic_load(&slot.state);
+        if (state != from) return state;
+        int64_t remaining = deadline - now_ns();
+        if (remaining <= 0) return state;
+        struct timespec timeout = {remaining / 1000000000LL, remaining % 1000000000LL};
+        futex(&slot.state, FUTEX_WAIT_PRIVATE, from, &timeout);
+    }
+}
+
+lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_ns,
+                                         uintptr_t *frames, int32_t max_frames,
+                                         int32_t *count, int64_t *interrupted_ns,
+                                         int32_t *error) {
+    *count = 0;
+    *interrupted_ns = 0;
+    *error = 0;
+    if (!lwd_signal_capture_is_installed()) return LWD_CAPTURE_NOT_INSTALLED;
+    pthread_mutex_lock(&capture_lock);
+    if (atomic_load(&slot.state) == SLOT_CLAIMED) {
+        pthread_mutex_unlock(&capture_lock);
+        return LWD_CAPTURE_BUSY;
+    }
+    slot.max_frames = max_frames < LWD_MAX_FRAMES ? max_frames : LWD_MAX_FRAMES;
+    slot.count = 0;
+    slot.unwind_error = 0;
+    atomic_store(&slot.target, tid);
+    atomic_store(&slot.state, SLOT_REQUESTED);
+
+    int sent = send_sigprof(tid, pidfd);
+    if (sent != 0) {
+        atomic_store(&slot.state, SLOT_IDLE);
+        pthread_mutex_unlock(&capture_lock);
+        *error = -sent;
+        return sent == -ESRCH ? LWD_CAPTURE_THREAD_GONE : LWD_CAPTURE_SEND_FAILED;
+    }
+
+    int64_t deadline = now_ns() + timeout_ns;
+    uint32_t state = wait_while(SLOT_REQUESTED, deadline);
+    if (state == SLOT_REQUESTED) {
+        uint32_t expected = SLOT_REQUESTED;
+        if (atomic_compare_exchange_strong(&slot.state, &expected, SLOT_IDLE)) {
+            atomic_store(&slot.target, 0);
+            // A thread that died with the signal pending will never consume it.
+            int alive = lwd_thread_alive(tid);
+            if (alive) atomic_fetch_add(&late_budget, 1);
+            pthread_mutex_unlock(&capture_lock);
+            return alive ? LWD_CAPTURE_TIMED_OUT : LWD_CAPTURE_THREAD_GONE;
+        }
+        state = expected;
+    }
+    if (state == SLOT_CLAIMED) {
+        // The handler is running; unwinding is bounded, so give it a short grace period.
+        state = wait_while(SLOT_CLAIMED, now_ns() + 1000000000LL);
+        if (state == SLOT_CLAIMED) {
+            pthread_mutex_unlock(&capture_lock);
+            return LWD_CAPTURE_BUSY;
+        }
+    }
+    // DONE: the handler has finished with the slot.
+    int32_t captured = slot.count;
+    if (captured > max_frames) captured = max_frames;
+    memcpy(frames, slot.frames, (size_t)captured * sizeof(uintptr_t));
+    *count = captured;
+    *interrupted_ns = slot.left_ns - slot.entered_ns;
+    int32_t unwind_error = slot.unwind_error;
+    atomic_store(&slot.target, 0);
+    atomic_store(&slot.state, SLOT_IDLE);
+    pthread_mutex_unlock(&capture_lock);
+    if (captured == 0) {
+        *error = unwind_error;
+        return LWD_CAPTURE_UNWIND_FAILED;
+    }
+    return LWD_CAPTURE_OK;
+}

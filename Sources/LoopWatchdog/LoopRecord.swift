@@ -1,0 +1,76 @@
+import CLoopWatchdog
+import Synchronization
+
+/// The shared state of one registered loop.
+///
+/// Thread model: `progress`, `idleSince` and `busySince` are written only by the loop's own
+/// thread and read by the watchdog thread; `thresholdOverride` is written by any thread that
+/// changes the loop's threshold; `retired` is set once, by the loop thread (unregister or
+/// thread exit), and read by the watchdog. Everything else is immutable.
+@usableFromInline
+final class LoopRecord: Sendable {
+    /// Identifies the record inside one process.
+    let id: UInt64
+    /// The name the user gave the loop.
+    let name: String
+    /// The loop thread's kernel thread id.
+    let threadID: Int32
+    /// A pidfd naming the loop thread, or a negative value when the kernel has none.
+    let pidfd: Int32
+    /// The top of the loop thread's stack (0 when unknown); bounds signal-free unwinding.
+    let stackHigh: UInt
+
+    /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
+    @usableFromInline let progress = Atomic<UInt64>(0)
+    /// Monotonic ns at which the loop went idle, or 0 while it is busy.
+    let idleSince = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop last went busy.
+    let busySince = Atomic<Int64>(0)
+    /// A per-loop threshold in ns, or 0 to use the watchdog's.
+    let thresholdOverride = Atomic<Int64>(0)
+    /// Set when the loop unregistered or its thread exited.
+    let retired = Atomic<Bool>(false)
+
+    private static let nextID = Atomic<UInt64>(1)
+
+    /// Creates the record for the calling thread.
+    init(name: String) {
+        self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
+        self.name = name
+        self.threadID = lwd_gettid()
+        self.pidfd = lwd_open_thread_pidfd()
+        var low: UInt = 0
+        var high: UInt = 0
+        self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
+        busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
+    }
+
+    deinit {
+        lwd_close_fd(pidfd)
+    }
+
+    /// One relaxed load and one relaxed store to memory only this thread writes.
+    @inlinable @inline(__always)
+    func bump() {
+        progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+    }
+
+    /// What the watchdog reads each tick.
+    func sample() -> LoopSample {
+        LoopSample(
+            progress: progress.load(ordering: .relaxed),
+            idleSince: idleSince.load(ordering: .relaxed),
+            busySince: busySince.load(ordering: .relaxed)
+        )
+    }
+}
+
+/// A snapshot of a loop's progress, as the watchdog saw it at one tick.
+struct LoopSample: Sendable, Hashable {
+    /// The progress counter.
+    var progress: UInt64
+    /// Monotonic ns at which the loop went idle, or 0 while busy.
+    var idleSince: Int64
+    /// Monotonic ns at which the loop last went busy.
+    var busySince: Int64
+}
