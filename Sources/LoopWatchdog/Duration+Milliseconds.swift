@@ -20,29 +20,16 @@ extension Duration {
             return "\(Int((ms * 1_000).rounded())) us"
         }
         if ms < 10 {
-            return "\(trimmed(ms, decimals: 1)) ms"
+            return "\(DecimalText.trimmed(ms, maxFractionDigits: 1) ?? "?") ms"
         }
         if ms < 1_000 {
             return "\(Int(ms.rounded())) ms"
         }
         let seconds = ms / 1_000
         if seconds < 120 {
-            return "\(trimmed(seconds, decimals: seconds < 10 ? 2 : 1)) s"
+            return "\(DecimalText.trimmed(seconds, maxFractionDigits: seconds < 10 ? 2 : 1) ?? "?") s"
         }
         let whole = Int(seconds.rounded())
         return "\(whole / 60) min \(whole % 60) s"
     }
-}
-
-/// Formats `value` with at most `decimals` decimals and no trailing zeros.
-func trimmed(_ value: Double, decimals: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let rounded = (value * scale).rounded() / scale
-    var text = "\(rounded)"
-    if text.contains(".") {
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-    }
-    return text
 }

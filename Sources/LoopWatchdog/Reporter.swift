@@ -1,0 +1,44 @@
+import Dispatch
+
+/// A stall event as the watchdog thread produced it: its frames still raw addresses.
+struct PendingEvent: Sendable {
+    var event: StallEvent
+    /// Captured addresses, innermost first; `addresses[0]` is a program counter.
+    var addresses: [UInt]
+}
+
+/// Symbolicates and delivers events, in order, on its own serial queue: never on a loop
+/// thread and never on the watchdog thread.
+final class Reporter: Sendable {
+    private let queue = DispatchQueue(label: "LoopWatchdog.reporter", qos: .utility)
+    private let sinks: [any EventSink]
+    private let symbolicator: SymbolicatorBox
+
+    /// Owns the Symbolicator; touched only on `queue`.
+    private final class SymbolicatorBox: @unchecked Sendable {
+        let symbolicator = Symbolicator()
+    }
+
+    init(sinks: [any EventSink]) {
+        self.sinks = sinks
+        self.symbolicator = SymbolicatorBox()
+    }
+
+    /// Queues `pending` for symbolication and delivery; returns at once.
+    func report(_ pending: PendingEvent) {
+        queue.async { [sinks, symbolicator] in
+            var event = pending.event
+            if !pending.addresses.isEmpty {
+                event.frames = symbolicator.symbolicator.symbolicate(pending.addresses, firstIsProgramCounter: true)
+            }
+            for sink in sinks {
+                sink.emit(event)
+            }
+        }
+    }
+
+    /// Waits until every event queued so far was delivered.
+    func flush() {
+        queue.sync {}
+    }
+}

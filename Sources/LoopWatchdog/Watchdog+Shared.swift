@@ -1,0 +1,39 @@
+import Logging
+import Synchronization
+
+extension Watchdog {
+    private static let sharedInstance = Mutex<Watchdog?>(nil)
+
+    /// The process-wide watchdog started by ``start(configuration:logger:)``, if any.
+    public static var shared: Watchdog? {
+        sharedInstance.withLock { $0 }
+    }
+
+    /// Starts the process-wide watchdog: the one call that links LoopWatchdog into a
+    /// binary. Reads `LOOP_WATCHDOG_*` from the environment; values in `configuration`
+    /// win. Calling it again returns the running watchdog unchanged.
+    @discardableResult
+    public static func start(
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "LoopWatchdog")
+    ) -> Watchdog {
+        let watchdog = sharedInstance.withLock { shared in
+            if let shared { return shared }
+            let created = Watchdog(configuration: configuration, logger: logger)
+            shared = created
+            return created
+        }
+        watchdog.start()
+        return watchdog
+    }
+
+    /// Stops the process-wide watchdog and forgets it; a later ``start(configuration:logger:)``
+    /// creates a new one. Joins the watchdog thread.
+    public static func stopShared() {
+        let watchdog = sharedInstance.withLock { shared in
+            defer { shared = nil }
+            return shared
+        }
+        watchdog?.stop()
+    }
+}

@@ -1,0 +1,193 @@
+import CLoopWatchdog
+import Logging
+import Synchronization
+
+/// Watches registered loops from one plain thread and reports every stall, with the
+/// blocked thread's native stack captured while it is still blocked.
+///
+/// ```swift
+/// let watchdog = Watchdog.start()              // reads LOOP_WATCHDOG_* from the environment
+/// let heartbeat = watchdog.registerCurrentThread(name: "main")
+/// while running {
+///     heartbeat.markIdle(); waitForWork(); heartbeat.markBusy()
+///     heartbeat.beat(); runOneJob()
+/// }
+/// ```
+///
+/// Thread model:
+/// ```
+///  loop threads          watchdog thread ("LoopWatchdog")        reporter queue
+///  beat(): one store --> every `interval`: sample each loop,  --> symbolicate, format,
+///  markIdle/markBusy     StallDetector decides, capture the       log (swift-log) or
+///                        stack on began/continuing                write JSON lines
+/// ```
+/// `start`, `stop`, `registerCurrentThread` and `threshold` may be called from any thread.
+/// Nothing starts in `init`.
+public final class Watchdog: Sendable {
+    let settings: Settings
+    let logger: Logger
+    let reporter: Reporter
+    private let intervalIsExplicit: Bool
+    private let thresholdNanoseconds: Atomic<Int64>
+    private let state = Mutex(State())
+    private let sleeper = IntervalSleeper()
+
+    private struct State: ~Copyable {
+        var records: [UInt64: LoopRecord] = [:]
+        var thread: PlainThread?
+        var stopping = false
+    }
+
+    /// Creates a watchdog. Values set in `configuration` win over the environment
+    /// (`LOOP_WATCHDOG_*`), which wins over the defaults. Every bad environment value is
+    /// logged once, as a warning naming the variable, the value and what is used instead.
+    /// - Parameters:
+    ///   - configuration: settings made in code.
+    ///   - logger: where reports and notices go; by default `Logger(label: "LoopWatchdog")`,
+    ///     which uses the application's logging system.
+    ///   - environment: the variables to read; nil reads the process environment.
+    ///   - onEvent: called with every finished event, on the reporter queue, in addition to
+    ///     the log or JSON output.
+    public init(
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "LoopWatchdog"),
+        environment: [String: String]? = nil,
+        onEvent: (@Sendable (StallEvent) -> Void)? = nil
+    ) {
+        let environment = environment ?? Configuration.processEnvironment()
+        let (settings, problems) = configuration.resolve(environment: environment)
+        self.settings = settings
+        self.logger = logger
+        self.intervalIsExplicit = configuration.interval != nil || environment["LOOP_WATCHDOG_INTERVAL"] != nil
+        self.thresholdNanoseconds = Atomic(settings.threshold.clampedNanoseconds)
+        for problem in problems {
+            logger.warning("\(problem.description)")
+        }
+        var sinks: [any EventSink] = []
+        switch settings.format {
+        case .json:
+            if let sink = Self.jsonSink(for: settings.output, logger: logger) { sinks.append(sink) }
+        default:
+            sinks.append(LoggerEventSink(logger: logger, endedLevel: settings.endedLogLevel))
+        }
+        if let onEvent { sinks.append(ClosureEventSink(handler: onEvent)) }
+        self.reporter = Reporter(sinks: sinks)
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// The threshold for loops that have none of their own. Any thread may change it while
+    /// the watchdog runs (as asyncio's `loop.slow_callback_duration`); it is clamped to
+    /// at least 1 ms and takes effect at the next tick.
+    public var threshold: Duration {
+        get { .nanoseconds(thresholdNanoseconds.load(ordering: .relaxed)) }
+        set { thresholdNanoseconds.store(max(newValue.clampedNanoseconds, 1_000_000), ordering: .relaxed) }
+    }
+
+    /// True when the configuration enables the watchdog (`LOOP_WATCHDOG` is not off).
+    public var isEnabled: Bool { settings.enabled }
+
+    /// True while the watchdog thread runs.
+    public var isRunning: Bool { state.withLock { $0.thread != nil } }
+
+    /// Starts the watchdog thread. Harmless when already running or when disabled.
+    public func start() {
+        guard settings.enabled else { return }
+        state.withLock { state in
+            guard state.thread == nil else { return }
+            state.stopping = false
+            let capturer = StackCapturer(maxFrames: settings.maxFrames)
+            if let error = capturer.handlerInstallError {
+                logger.warning(
+                    "LoopWatchdog could not install its SIGPROF handler (errno \(error)); stacks are taken only from threads parked in system calls"
+                )
+            }
+            let loop = WatchdogLoop(watchdog: self, capturer: capturer)
+            state.thread = PlainThread.start(name: "LoopWatchdog") { loop.run() }
+            if state.thread == nil {
+                logger.error("LoopWatchdog could not start its thread; no loop is watched")
+            }
+        }
+    }
+
+    /// Stops the watchdog thread and waits for it to exit, then for pending reports to be
+    /// written. Harmless when not running. Registered loops stay registered.
+    public func stop() {
+        let thread: PlainThread? = state.withLock { state in
+            state.stopping = true
+            defer { state.thread = nil }
+            return state.thread
+        }
+        guard let thread else { return }
+        sleeper.wake()
+        thread.join()
+        reporter.flush()
+    }
+
+    /// Registers the calling thread as a loop called `name` and returns its heartbeat.
+    /// The loop is watched while the watchdog runs, until it unregisters or its thread
+    /// exits. Call it on the loop's own thread.
+    public func registerCurrentThread(name: String) -> LoopHeartbeat {
+        let record = LoopRecord(name: name)
+        ThreadExitHook.retireOnExit(record)
+        state.withLock { $0.records[record.id] = record }
+        return LoopHeartbeat(record: record)
+    }
+
+    /// Runs the watchdog until the surrounding task is cancelled, then stops it: the shape
+    /// swift-service-lifecycle expects of a `Service`.
+    public func run() async throws {
+        start()
+        defer { stop() }
+        let (stream, continuation) = AsyncStream<Never>.makeStream()
+        await withTaskCancellationHandler {
+            for await _ in stream {}
+        } onCancel: {
+            continuation.finish()
+        }
+    }
+
+    // MARK: - For the watchdog thread
+
+    /// The registered loops, dropping retired ones.
+    func liveRecords() -> [LoopRecord] {
+        state.withLock { state in
+            state.records = state.records.filter { !$0.value.retired.load(ordering: .relaxed) }
+            return Array(state.records.values)
+        }
+    }
+
+    /// True once `stop()` was called.
+    var isStopping: Bool { state.withLock { $0.stopping } }
+
+    /// The sleep between ticks for the current threshold.
+    func currentInterval(smallestLoopThreshold: Int64?) -> Int64 {
+        let base = intervalIsExplicit
+            ? min(settings.interval.clampedNanoseconds, thresholdNanoseconds.load(ordering: .relaxed))
+            : thresholdNanoseconds.load(ordering: .relaxed) / 10
+        let perLoop = smallestLoopThreshold.map { $0 / 10 } ?? base
+        return max(min(base, perLoop), 1_000_000)
+    }
+
+    /// Sleeps the watchdog thread until `deadline` or `stop()`.
+    func sleep(until deadline: Int64) {
+        _ = sleeper.sleep(until: deadline)
+    }
+
+    private static func jsonSink(for output: OutputDestination, logger: Logger) -> (any EventSink)? {
+        switch output {
+        case .standardError:
+            return JSONLinesEventSink(descriptor: 2)
+        case .standardOutput:
+            return JSONLinesEventSink(descriptor: 1)
+        case .file(let path):
+            if let sink = JSONLinesEventSink(path: path) { return sink }
+            logger.warning(
+                "LOOP_WATCHDOG_OUTPUT=\(path.escapedForLogLine) cannot be opened (errno \(errno)); writing JSON lines to standard error"
+            )
+            return JSONLinesEventSink(descriptor: 2)
+        }
+    }
+}

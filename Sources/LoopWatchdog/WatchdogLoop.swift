@@ -1,0 +1,97 @@
+import CLoopWatchdog
+import Logging
+
+/// The body of the watchdog thread: one tick per interval samples every loop, feeds its
+/// StallDetector and, when a stall begins or goes on, captures the stack at once and hands
+/// the event to the reporter. Owned by the watchdog thread alone.
+final class WatchdogLoop: @unchecked Sendable {
+    private unowned let watchdog: Watchdog
+    private let capturer: StackCapturer
+    private var tracked: [UInt64: (record: LoopRecord, detector: StallDetector)] = [:]
+    private var lastTick: Int64 = 0
+    private var lastInterval: Int64 = 0
+    private var nextStallID: UInt64 = 1
+
+    init(watchdog: Watchdog, capturer: StackCapturer) {
+        self.watchdog = watchdog
+        self.capturer = capturer
+    }
+
+    func run() {
+        while !watchdog.isStopping {
+            let interval = tick(now: lwd_monotonic_ns())
+            watchdog.sleep(until: lastTick + interval)
+        }
+    }
+
+    /// One pass over every loop at time `now`. Returns the interval until the next tick.
+    func tick(now: Int64) -> Int64 {
+        let records = watchdog.liveRecords()
+        let globalThreshold = watchdog.threshold
+        let overslept = lastTick != 0 && now - (lastTick + lastInterval) > globalThreshold.clampedNanoseconds
+        if overslept {
+            watchdog.logger.info(
+                "LoopWatchdog woke \(Duration.nanoseconds(now - lastTick - lastInterval).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
+            )
+        }
+        var liveIDs = Set<UInt64>()
+        var smallestOverride: Int64?
+        for record in records {
+            liveIDs.insert(record.id)
+            let override = record.thresholdOverride.load(ordering: .relaxed)
+            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
+            let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
+            observe(record, now: now, threshold: threshold, overslept: overslept)
+        }
+        for (id, entry) in tracked where !liveIDs.contains(id) {
+            // Unregistered or exited: a stall in progress ends here, and is said to.
+            if let stall = entry.detector.active {
+                report(
+                    .ended, stallID: stall.id, record: entry.record, threshold: stall.threshold,
+                    blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [])
+            }
+            tracked[id] = nil
+        }
+        lastTick = now
+        lastInterval = watchdog.currentInterval(smallestLoopThreshold: smallestOverride)
+        return lastInterval
+    }
+
+    private func observe(_ record: LoopRecord, now: Int64, threshold: Duration, overslept: Bool) {
+        let sample = record.sample()
+        guard var entry = tracked[record.id] else {
+            tracked[record.id] = (record, StallDetector(sample: sample, now: now))
+            return
+        }
+        if overslept { entry.detector.forgiveMissedTime(now: now) }
+        let decision = entry.detector.observe(
+            sample, now: now, previousTick: lastTick, threshold: threshold,
+            nextStallID: { defer { nextStallID += 1 }; return nextStallID })
+        tracked[record.id] = entry
+        switch decision {
+        case .none:
+            break
+        case .began(let id, let blocked, let threshold):
+            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
+        case .continuing(let id, let blocked, let threshold):
+            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
+        case .ended(let id, let blocked, let threshold):
+            report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: .none, addresses: [])
+        }
+    }
+
+    private func report(
+        _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
+        blocked: Duration, capture: CaptureOutcome, addresses: [UInt]
+    ) {
+        let event = StallEvent(
+            kind: kind, stallID: stallID, loopName: record.name, threadID: record.threadID,
+            threshold: threshold, blocked: blocked, capture: capture)
+        watchdog.reporter.report(PendingEvent(event: event, addresses: addresses))
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import CLoopWatchdog
+import Glibc
+import LoopWatchdog
+
+/// The asyncio debug-mode example, ported: one loop, one job that blocks in a sleep for
+/// 350 ms, an idle wait of 500 ms, a CPU-bound spin of 150 ms, a wait of 100 ms, DONE.
+/// With the default 100 ms threshold it reports exactly two stalls.
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports."
+    )
+
+    func run() throws {
+        let watchdog = Watchdog.start()
+        let loop = DemoLoop(watchdog: watchdog, name: "main")
+        let start = lwd_monotonic_ns()
+        loop.schedule(after: .zero) {
+            print("START")
+            blockInSleep(milliseconds: 350)
+        }
+        loop.schedule(after: .milliseconds(850)) {
+            blockInSpin(milliseconds: 150)
+        }
+        loop.schedule(after: .milliseconds(1100)) {
+            let elapsed = Double(lwd_monotonic_ns() - start) / 1e6
+            print("DONE after \(Int(elapsed.rounded())) ms")
+            loop.stop()
+        }
+        loop.runOnNewThread()
+        Watchdog.stopShared()
+    }
+}
+
+/// Blocks the calling thread in a sleep system call, as `time.sleep` does in asyncio code.
+@inline(never)
+func blockInSleep(milliseconds: UInt32) {
+    usleep(milliseconds * 1_000)
+}
+
+/// Blocks the calling thread with CPU-bound work for `milliseconds`.
+@inline(never)
+func blockInSpin(milliseconds: Int64) {
+    let end = lwd_monotonic_ns() + milliseconds * 1_000_000
+    var spins: UInt64 = 0
+    while lwd_monotonic_ns() < end {
+        spins &+= 1
+    }
+    withExtendedLifetime(spins) {}
+}
