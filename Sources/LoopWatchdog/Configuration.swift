@@ -1,0 +1,60 @@
+import Logging
+
+/// What the user sets in code. Every property is optional: `nil` means "take it from the
+/// environment, else the default". Precedence: code > environment > default.
+///
+/// When a property is set in code, the matching environment variable is not read at all.
+public struct Configuration: Sendable, Hashable {
+    /// Whether the watchdog runs. Environment `LOOP_WATCHDOG` (on/off, 1/0, yes/no,
+    /// true/false); default on.
+    public var enabled: Bool?
+    /// How long a loop may be blocked before a stall is reported. Environment
+    /// `LOOP_WATCHDOG_THRESHOLD` (e.g. `100ms`, `0.25s`; a bare number means milliseconds);
+    /// default 100 ms, clamped to 1 ms ... 3600 s.
+    public var threshold: Duration?
+    /// How often the watchdog thread checks the loops. Environment `LOOP_WATCHDOG_INTERVAL`;
+    /// default a tenth of the threshold (at least 1 ms), clamped to 1 ms ... threshold.
+    public var interval: Duration?
+    /// How stall events are written. Environment `LOOP_WATCHDOG_FORMAT` (`text` or `json`);
+    /// default text.
+    public var format: OutputFormat?
+    /// Where stall events are written: a file path, or `-`/`stderr` for standard error,
+    /// `stdout` for standard output. Environment `LOOP_WATCHDOG_OUTPUT`; default standard error.
+    public var output: String?
+    /// The log level of `ended` events in text output. Environment
+    /// `LOOP_WATCHDOG_ENDED_LEVEL` (`trace` ... `critical`, or `warn`); default warning.
+    public var endedLogLevel: Logger.Level?
+    /// The most frames captured per stack. Environment `LOOP_WATCHDOG_MAX_FRAMES`;
+    /// default 64, clamped to 1 ... 256.
+    public var maxFrames: Int?
+    /// A file to which hangs are also written. Environment `LOOP_WATCHDOG_HANG_FILE`;
+    /// default none.
+    public var hangFile: String?
+    /// Whether stalls are reported while a debugger or tracer is attached. Environment
+    /// `LOOP_WATCHDOG_WHEN_TRACED` (`suppress` or `report`); default suppress.
+    public var whenTraced: TracedPolicy?
+
+    /// Creates a configuration; every property left `nil` comes from the environment or
+    /// its default.
+    public init(
+        enabled: Bool? = nil,
+        threshold: Duration? = nil,
+        interval: Duration? = nil,
+        format: OutputFormat? = nil,
+        output: String? = nil,
+        endedLogLevel: Logger.Level? = nil,
+        maxFrames: Int? = nil,
+        hangFile: String? = nil,
+        whenTraced: TracedPolicy? = nil
+    ) {
+        self.enabled = enabled
+        self.threshold = threshold
+        self.interval = interval
+        self.format = format
+        self.output = output
+        self.endedLogLevel = endedLogLevel
+        self.maxFrames = maxFrames
+        self.hangFile = hangFile
+        self.whenTraced = whenTraced
+    }
+}
