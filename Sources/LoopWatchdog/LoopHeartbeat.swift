@@ -25,7 +25,8 @@ public final class LoopHeartbeat: Sendable {
     ///
     /// Cost: one relaxed load and one relaxed store of a counter that only this thread
     /// writes, about a nanosecond; no clock read, no lock, no allocation. Call it only from
-    /// the thread that registered the loop.
+    /// the thread that registered the loop. A beat does not end an idle period: call
+    /// ``markBusy()`` when the wait returns.
     @inlinable @inline(__always)
     public func beat() {
         record.bump()

@@ -13,26 +13,34 @@ final class Symbolicator {
 
     /// Symbolicates `addresses`; the first is a program counter when
     /// `firstIsProgramCounter`, every other one is a return address.
+    ///
+    /// Null addresses (the end marker of some unwinds) are dropped. Known limitation of the
+    /// toolchain's Runtime module 6.3: its per-thread ELF cache names symbols of a library
+    /// carrying MiniDebugInfo (Debian's libc) only on first use; later reports fall back to
+    /// the exported names `dladdr` sees.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
+        let addresses = addresses.enumerated().filter { $0.element != 0 }
         guard !addresses.isEmpty else { return [] }
-        let images = imageMap(covering: addresses)
-        let rich: [RichFrame<UInt64>] = addresses.enumerated().map { offset, address in
-            offset == 0 && firstIsProgramCounter
-                ? .programCounter(UInt64(address)) : .returnAddress(UInt64(address))
+        let keepsProgramCounter = firstIsProgramCounter && addresses[0].offset == 0
+        let images = imageMap(covering: addresses.map(\.element))
+        let rich: [RichFrame<UInt64>] = addresses.enumerated().map { position, entry in
+            position == 0 && keepsProgramCounter
+                ? .programCounter(UInt64(entry.element)) : .returnAddress(UInt64(entry.element))
         }
         let backtrace = Backtrace(architecture: "x86_64", frames: rich, images: images)
         guard
             let symbolicated = backtrace.symbolicated(
                 with: images,
-                options: [.showInlineFrames, .showSourceLocations, .useSymbolCache]
+                options: [.showInlineFrames, .showSourceLocations]
             )
         else {
-            return fallbackFrames(addresses)
+            return fallbackFrames(addresses.map(\.element))
         }
         var frames: [StackFrame] = []
         var index = 0
         for frame in symbolicated.frames {
             let address = UInt(UInt64(frame.captured.originalProgramCounter) ?? 0)
+            guard address != 0 else { continue }
             var result = StackFrame(index: index, address: address, inlined: frame.inlined)
             if let symbol = frame.symbol {
                 result.symbol = symbol.name

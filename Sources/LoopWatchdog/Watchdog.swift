@@ -1,4 +1,5 @@
 import CLoopWatchdog
+import Glibc
 import Logging
 import Synchronization
 
@@ -83,7 +84,11 @@ public final class Watchdog: Sendable {
     /// at least 1 ms and takes effect at the next tick.
     public var threshold: Duration {
         get { .nanoseconds(thresholdNanoseconds.load(ordering: .relaxed)) }
-        set { thresholdNanoseconds.store(max(newValue.clampedNanoseconds, 1_000_000), ordering: .relaxed) }
+        set {
+            thresholdNanoseconds.store(max(newValue.clampedNanoseconds, 1_000_000), ordering: .relaxed)
+            // The sleep in progress may be sized for the old threshold.
+            sleeper.wake()
+        }
     }
 
     /// True when the configuration enables the watchdog (`LOOP_WATCHDOG` is not off).
@@ -159,7 +164,7 @@ public final class Watchdog: Sendable {
         }
     }
 
-    /// True once `stop()` was called.
+    /// True once `stop()` was called and the thread should exit.
     var isStopping: Bool { state.withLock { $0.stopping } }
 
     /// The sleep between ticks for the current threshold.

@@ -1,10 +1,12 @@
 import Testing
 
+/// One millisecond in nanoseconds.
+private let ms: Int64 = 1_000_000
+
 @testable import LoopWatchdog
 
 /// The detection state machine, driven with manual time: no test here sleeps.
 struct StallDetectorTests {
-    static let ms: Int64 = 1_000_000
     static let threshold = Duration.milliseconds(100)
 
     /// A manual clock and one loop's counters, stepped tick by tick.
@@ -117,7 +119,7 @@ struct StallDetectorTests {
             case .began: beganAt = h.now
             case .continuing(let id, let blocked, _):
                 #expect(id == 1)
-                #expect(blocked.clampedNanoseconds >= h.now - start - 10 * Self.ms)
+                #expect(blocked.clampedNanoseconds >= h.now - start - 10 * ms)
                 continuingAt.append(h.now)
             case .ended: Issue.record("a hang never ends")
             case .none: break
@@ -127,7 +129,7 @@ struct StallDetectorTests {
         var gaps: [Int64] = []
         var last = began
         for time in continuingAt {
-            gaps.append((time - last) / (1_000 * Self.ms))
+            gaps.append((time - last) / (1_000 * ms))
             last = time
         }
         #expect(Array(gaps.prefix(8)) == [1, 2, 4, 8, 16, 32, 60, 60])
@@ -154,7 +156,7 @@ struct StallDetectorTests {
         _ = h.tick()
         // The whole process was stopped for two seconds: the next tick is 2 s late.
         h.previous = h.now
-        h.now += 2_000 * Self.ms
+        h.now += 2_000 * ms
         h.detector.forgiveMissedTime(now: h.now)
         var id: UInt64 = 1
         let decision = h.detector.observe(h.sample, now: h.now, previousTick: h.previous, threshold: Self.threshold) {

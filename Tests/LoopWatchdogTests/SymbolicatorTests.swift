@@ -1,0 +1,23 @@
+import CLoopWatchdog
+import Testing
+
+@testable import LoopWatchdog
+
+/// Symbolication of real addresses of this process.
+struct SymbolicatorTests {
+    @Test func namesTheSameLibcFramesOnEveryCall() throws {
+        let capture = try captureWhileBlocked { _ in sleepInUsleep(milliseconds: 300) }
+        #expect(capture.symbols.contains("usleep"), "\(capture.symbols)")
+        let symbolicator = Symbolicator()
+        let addresses = capture.frames.filter { !$0.inlined }.map(\.address)
+        let first = symbolicator.symbolicate(addresses, firstIsProgramCounter: true)
+        let second = symbolicator.symbolicate(addresses, firstIsProgramCounter: true)
+        #expect(first.map(\.symbol) == second.map(\.symbol))
+        #expect(second.contains { $0.symbol == "usleep" }, "\(second.map(\.symbol))")
+    }
+
+    @Test func dropsNullAddresses() {
+        let frames = Symbolicator().symbolicate([0x1234, 0], firstIsProgramCounter: true)
+        #expect(frames.allSatisfy { $0.address != 0 })
+    }
+}
