@@ -17,7 +17,7 @@ struct DemoCommand: ParsableCommand {
         let loop = DemoLoop(watchdog: watchdog, name: "main")
         let start = lwd_monotonic_ns()
         loop.schedule(after: .zero) {
-            print("START")
+            say("START")
             blockInSleep(milliseconds: 350)
         }
         loop.schedule(after: .milliseconds(850)) {
@@ -25,7 +25,7 @@ struct DemoCommand: ParsableCommand {
         }
         loop.schedule(after: .milliseconds(1100)) {
             let elapsed = Double(lwd_monotonic_ns() - start) / 1e6
-            print("DONE after \(Int(elapsed.rounded())) ms")
+            say("DONE after \(Int(elapsed.rounded())) ms")
             loop.stop()
         }
         loop.runOnNewThread()
@@ -34,18 +34,31 @@ struct DemoCommand: ParsableCommand {
 }
 
 /// Blocks the calling thread in a sleep system call, as `time.sleep` does in asyncio code.
+/// Returns the time slept: work after the call keeps the compiler from turning it into a
+/// jump, which would drop this function from the stack in release builds.
 @inline(never)
-func blockInSleep(milliseconds: UInt32) {
+@discardableResult
+func blockInSleep(milliseconds: UInt32) -> Int64 {
+    let start = lwd_monotonic_ns()
     usleep(milliseconds * 1_000)
+    return lwd_monotonic_ns() - start
 }
 
 /// Blocks the calling thread with CPU-bound work for `milliseconds`.
 @inline(never)
-func blockInSpin(milliseconds: Int64) {
+@discardableResult
+func blockInSpin(milliseconds: Int64) -> UInt64 {
     let end = lwd_monotonic_ns() + milliseconds * 1_000_000
     var spins: UInt64 = 0
     while lwd_monotonic_ns() < end {
         spins &+= 1
     }
-    withExtendedLifetime(spins) {}
+    return spins
+}
+
+/// Prints a line and flushes it at once, so that it lands in order with the reports even
+/// when standard output is a pipe.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)
 }
