@@ -97,7 +97,8 @@ public final class Watchdog: Sendable {
     /// True while the watchdog thread runs.
     public var isRunning: Bool { state.withLock { $0.thread != nil } }
 
-    /// Starts the watchdog thread. Harmless when already running or when disabled.
+    /// Starts the watchdog thread. Harmless when already running or when disabled. A
+    /// started watchdog keeps running, and keeps itself alive, until ``stop()``.
     public func start() {
         guard settings.enabled else { return }
         state.withLock { state in

@@ -5,7 +5,8 @@ import Logging
 /// StallDetector and, when a stall begins or goes on, captures the stack at once and hands
 /// the event to the reporter. Owned by the watchdog thread alone.
 final class WatchdogLoop: @unchecked Sendable {
-    private unowned let watchdog: Watchdog
+    // Strong: a started watchdog lives until `stop()`, even when its owner drops it.
+    private let watchdog: Watchdog
     private let capturer: StackCapturer
     private var tracked: [UInt64: (record: LoopRecord, detector: StallDetector)] = [:]
     private var lastTick: Int64 = 0

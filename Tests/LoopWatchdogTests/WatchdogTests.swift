@@ -272,3 +272,25 @@ final class ScriptedLoop: @unchecked Sendable {
         }
     }
 }
+
+/// Lifetime: dropping the last reference to a started watchdog must not crash it.
+@Suite(.serialized)
+struct WatchdogLifetimeTests {
+    @Test func droppedRunningWatchdogKeepsWorkingUntilStopped() throws {
+        let events = EventCollector()
+        weak var weakWatchdog: Watchdog?
+        do {
+            let watchdog = Watchdog(
+                configuration: Configuration(threshold: .milliseconds(50)),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                environment: [:], onEvent: { events.append($0) })
+            watchdog.start()
+            weakWatchdog = watchdog
+        }
+        let watchdog = try #require(weakWatchdog)
+        let loop = try ScriptedLoop(watchdog: watchdog, name: "orphan")
+        loop.run([.block { sleepInUsleep(milliseconds: 200) }, .idle(milliseconds: 100)])
+        watchdog.stop()
+        #expect(events.all.map(\.kind) == [.began, .ended])
+    }
+}
