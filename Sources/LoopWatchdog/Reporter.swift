@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A stall event as the watchdog thread produced it: its frames still raw addresses.
 struct PendingEvent: Sendable {
     var event: StallEvent
@@ -7,10 +5,10 @@ struct PendingEvent: Sendable {
     var addresses: [UInt]
 }
 
-/// Symbolicates and delivers events, in order, on its own serial queue: never on a loop
-/// thread and never on the watchdog thread.
+/// Symbolicates and delivers events, in order, on its own thread ("LoopWatchdog-rep"):
+/// never on a loop thread and never on the watchdog thread.
 final class Reporter: Sendable {
-    private let queue = DispatchQueue(label: "LoopWatchdog.reporter", qos: .utility)
+    private let queue = SerialThreadQueue(name: "LoopWatchdog-rep")
     private let sinks: [any EventSink]
     private let symbolicator: SymbolicatorBox
 
@@ -37,8 +35,12 @@ final class Reporter: Sendable {
         }
     }
 
+    deinit {
+        queue.shutdown()
+    }
+
     /// Waits until every event queued so far was delivered.
     func flush() {
-        queue.sync {}
+        queue.flush()
     }
 }
