@@ -1,5 +1,6 @@
 import CLoopWatchdog
 import Glibc
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -47,12 +48,15 @@ public final class Watchdog: Sendable {
     ///   - logger: where reports and notices go; by default `Logger(label: "LoopWatchdog")`,
     ///     which uses the application's logging system.
     ///   - environment: the variables to read; nil reads the process environment.
-    ///   - onEvent: called with every finished event, on the reporter queue, in addition to
+    ///   - metricsFactory: where the stall counters and durations go (see
+    ///     ``MetricsEventSink``); by default the application's `MetricsSystem.factory`.
+    ///   - onEvent: called with every finished event, on the reporter thread, in addition to
     ///     the log or JSON output.
     public init(
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "LoopWatchdog"),
         environment: [String: String]? = nil,
+        metricsFactory: (any MetricsFactory)? = nil,
         onEvent: (@Sendable (StallEvent) -> Void)? = nil
     ) {
         let environment = environment ?? Configuration.processEnvironment()
@@ -71,6 +75,7 @@ public final class Watchdog: Sendable {
         default:
             sinks.append(LoggerEventSink(logger: logger, endedLevel: settings.endedLogLevel))
         }
+        sinks.append(MetricsEventSink(factory: metricsFactory ?? MetricsSystem.factory))
         if let onEvent { sinks.append(ClosureEventSink(handler: onEvent)) }
         self.reporter = Reporter(sinks: sinks)
     }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import InMemoryLogging
 import Logging
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -292,5 +293,27 @@ struct WatchdogLifetimeTests {
         loop.run([.block { sleepInUsleep(milliseconds: 200) }, .idle(milliseconds: 100)])
         watchdog.stop()
         #expect(events.all.map(\.kind) == [.began, .ended])
+    }
+}
+
+/// Stall counts and durations reach a real swift-metrics factory (MetricsTestKit).
+@Suite(.serialized)
+struct WatchdogMetricsTests {
+    @Test func stallIsCountedAndItsDurationRecorded() throws {
+        let metrics = TestMetrics()
+        let watchdog = Watchdog(
+            configuration: Configuration(threshold: .milliseconds(50)),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:], metricsFactory: metrics)
+        watchdog.start()
+        let loop = try ScriptedLoop(watchdog: watchdog, name: "metered")
+        loop.run([.block { sleepInUsleep(milliseconds: 200) }, .idle(milliseconds: 100)])
+        watchdog.stop()
+        let stalls = try metrics.expectCounter(MetricsEventSink.stallsLabel, [("loop", "metered")])
+        #expect(stalls.totalValue == 1)
+        let timer = try metrics.expectTimer(MetricsEventSink.durationLabel, [("loop", "metered")])
+        let recorded = try #require(timer.lastValue)
+        #expect(recorded > 170_000_000 && recorded < 300_000_000, "\(recorded)")
+        #expect(metrics.counters(label: MetricsEventSink.captureFailuresLabel).isEmpty)
     }
 }
