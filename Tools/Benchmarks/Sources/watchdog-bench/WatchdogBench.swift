@@ -1,0 +1,90 @@
+import ArgumentParser
+import BenchSupport
+
+/// `watchdog-bench`: the LoopWatchdog benchmarks that need threads, NIO or a large binary.
+/// Every command prints rows of one Markdown table (measurement, result, target, verdict)
+/// on standard output; `scripts/benchmarks.sh` runs them all. Links NIOPosix and NIOHTTP1,
+/// so it is a NIO-sized binary for the symbolication numbers.
+@main
+struct WatchdogBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watchdog-bench",
+        abstract: "LoopWatchdog benchmarks: capture, symbolication, detection, idle cost, NIO throughput.",
+        subcommands: [
+            Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, HTTPServerCommand.self,
+        ]
+    )
+
+    struct Capture: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Capture latency and interruption, signal and signal-free paths.")
+
+        @Option(help: "Captures per path.")
+        var captures = 2000
+
+        func run() {
+            CaptureBenchmark.run(captures: captures)
+        }
+    }
+
+    struct Symbolicate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Symbolication of a blocked NIO loop's stack, cold (fresh thread) and warm.")
+
+        @Option(help: "Fresh threads: one cold symbolication each, then the warm repeats.")
+        var threads = 6
+
+        @Option(help: "Warm symbolications per thread.")
+        var repeats = 40
+
+        func run() throws {
+            let addresses = try NIOStackSample.blockedLoop()
+            SymbolicationBenchmark.run(binary: "NIO", addresses: addresses, threads: threads, repeats: repeats)
+        }
+    }
+
+    struct Detection: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delay from the threshold crossing to the delivered stall.began event.")
+
+        @Option(help: "Injected stalls (half spin, half sleep).")
+        var stalls = 200
+
+        @Option(help: "Threshold in milliseconds (the interval is a tenth of it).")
+        var thresholdMilliseconds = 50
+
+        func run() {
+            DetectionBenchmark.run(stalls: stalls, threshold: .milliseconds(thresholdMilliseconds))
+        }
+    }
+
+    struct Idle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "CPU time of the watchdog thread with idle loops.")
+
+        @Option(help: "Seconds measured per loop count.")
+        var seconds = 5.0
+
+        @Option(parsing: .upToNextOption, help: "Loop counts to measure.")
+        var loops = [1, 8, 64]
+
+        func run() {
+            IdleBenchmark.run(loopCounts: loops, seconds: seconds)
+        }
+    }
+
+    struct Chain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "NIO execute-chain throughput with the watchdog off and on.")
+
+        @Option(help: "Tasks per chain.")
+        var tasks = 200_000
+
+        @Option(help: "Alternating off/on pairs.")
+        var pairs = 30
+
+        func run() throws {
+            try ChainBenchmark.run(tasks: tasks, pairs: pairs)
+        }
+    }
+}
