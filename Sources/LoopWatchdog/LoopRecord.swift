@@ -19,10 +19,14 @@ final class LoopRecord: Sendable {
     let pidfd: Int32
     /// The top of the loop thread's stack (0 when unknown); bounds signal-free unwinding.
     let stackHigh: UInt
+    /// Wakes the watchdog thread when this loop goes busy while the watchdog is parked
+    /// (nil for records made outside a watchdog, in tests).
+    let idleGate: IdleGate?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
-    /// Monotonic ns at which the loop went idle, or 0 while it is busy.
+    /// Monotonic ns at which the loop went idle, or 0 while it is busy. Cleared with a
+    /// sequentially consistent store, read so by a watchdog about to park (see IdleGate).
     let idleSince = Atomic<Int64>(0)
     /// Monotonic ns at which the loop last went busy.
     let busySince = Atomic<Int64>(0)
@@ -34,9 +38,10 @@ final class LoopRecord: Sendable {
     private static let nextID = Atomic<UInt64>(1)
 
     /// Creates the record for the calling thread.
-    init(name: String) {
+    init(name: String, idleGate: IdleGate? = nil) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = name
+        self.idleGate = idleGate
         self.threadID = lwd_gettid()
         self.pidfd = lwd_open_thread_pidfd()
         var low: UInt = 0
