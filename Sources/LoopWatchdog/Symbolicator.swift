@@ -11,7 +11,7 @@ import Glibc
 final class Symbolicator {
     private var images: ImageMap?
     /// What each address symbolicated to (its inlined frames first, then its function),
-    /// kept until the image map is refreshed. The toolchain's Runtime module runs the DWARF
+    /// kept until the loaded images change. The toolchain's Runtime module runs the DWARF
     /// line programs of an image again for every lookup (10-20 ms for a small binary, about
     /// 80 ms for a NIO binary, each time); a stall site seen before costs a lookup here.
     private var known: [FrameKey: [StackFrame]] = [:]
@@ -36,12 +36,12 @@ final class Symbolicator {
             address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
         }
         guard !keys.isEmpty else { return [] }
-        refreshImages(covering: keys.map(\.address))
         var missing: [FrameKey] = []
         for key in keys where known[key] == nil && !missing.contains(key) {
             missing.append(key)
         }
         if !missing.isEmpty {
+            refreshImages(covering: missing.map(\.address))
             if known.count + missing.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
             resolve(missing)
         }
@@ -109,14 +109,17 @@ final class Symbolicator {
         }
     }
 
-    /// Refreshes the cached image map when an address falls outside every known image (a
-    /// library was loaded since), and forgets every known address with it: the library at
-    /// an address may have changed.
+    /// Refreshes the cached image map when an address to resolve falls outside every known
+    /// image (a library may have been loaded since; the vDSO and generated code are outside
+    /// every image for good, and are then resolved once, by `dladdr`). Known addresses are
+    /// forgotten only when the images really changed.
     private func refreshImages(covering addresses: [UInt]) {
         if let images, addresses.allSatisfy({ Self.contains(images, $0) }) {
             return
         }
-        images = ImageMap.capture()
+        let fresh = ImageMap.capture()
+        if let images, images == fresh { return }
+        images = fresh
         known.removeAll(keepingCapacity: true)
     }
 
