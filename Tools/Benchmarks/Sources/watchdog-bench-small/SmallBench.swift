@@ -9,7 +9,7 @@ struct SmallBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watchdog-bench-small",
         abstract: "LoopWatchdog benchmarks in a demo-sized binary.",
-        subcommands: [Symbolicate.self]
+        subcommands: [Symbolicate.self, Detection.self]
     )
 
     /// Symbolication of a parked loop's stack, cold and warm.
@@ -28,6 +28,23 @@ struct SmallBench: ParsableCommand {
             SymbolicationBenchmark.run(
                 binary: "demo-sized", addresses: addresses, threads: threads, repeats: repeats,
                 warmTargetMilliseconds: 5)
+        }
+    }
+
+    /// Detection latency as a user sees it: threshold crossed to `stall.began` delivered.
+    struct Detection: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delay from the threshold crossing to the delivered stall.began event.")
+
+        @Option(help: "Injected stalls (half spin, half sleep).")
+        var stalls = 200
+
+        @Option(help: "Threshold in milliseconds (the interval is a tenth of it).")
+        var thresholdMilliseconds = 50
+
+        func run() {
+            DetectionBenchmark.run(
+                binary: "demo-sized", stalls: stalls, threshold: .milliseconds(thresholdMilliseconds))
         }
     }
 }

@@ -54,7 +54,7 @@ struct WatchdogBench: ParsableCommand {
         var thresholdMilliseconds = 50
 
         func run() {
-            DetectionBenchmark.run(stalls: stalls, threshold: .milliseconds(thresholdMilliseconds))
+            DetectionBenchmark.run(binary: "NIO", stalls: stalls, threshold: .milliseconds(thresholdMilliseconds))
         }
     }
 
