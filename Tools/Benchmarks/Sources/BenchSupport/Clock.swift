@@ -41,3 +41,12 @@ public func spinNotingLongestGap(nanoseconds: Int64) -> (start: Int64, length: I
     }
     return longest
 }
+
+/// CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID): time
+/// the thread ran, whatever else the machine was doing meanwhile.
+@inline(__always)
+public func threadCPUNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}

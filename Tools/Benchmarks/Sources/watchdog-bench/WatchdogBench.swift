@@ -83,8 +83,17 @@ struct WatchdogBench: ParsableCommand {
         @Option(help: "Alternating off/on pairs.")
         var pairs = 30
 
+        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only).")
+        var variant = "full"
+
+        @Flag(help: "Keep one task scheduled an hour ahead in off and on runs alike, as a server with a timeout does.")
+        var timerPending = false
+
         func run() throws {
-            try ChainBenchmark.run(tasks: tasks, pairs: pairs)
+            guard let chosen = ChainBenchmark.Variant(rawValue: variant) else {
+                throw ValidationError("--variant must be full, thread or probe")
+            }
+            try ChainBenchmark.run(tasks: tasks, pairs: pairs, variant: chosen, timerPending: timerPending)
         }
     }
 }
