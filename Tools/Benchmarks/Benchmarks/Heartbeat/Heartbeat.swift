@@ -27,6 +27,14 @@ let benchmarks: @Sendable () -> Void = {
         heartbeat.unregister()
     }
 
+    // Control: proves the malloc counter counts here (expect 1 per iteration), so that the
+    // zeros above mean something.
+    Benchmark("control: one array allocation", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        for index in benchmark.scaledIterations {
+            blackHole([index])
+        }
+    }
+
     Benchmark("markIdle+markBusy", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let heartbeat = watchdog.registerCurrentThread(name: "bench")
         benchmark.startMeasurement()

@@ -11,9 +11,21 @@ struct WatchdogBench: ParsableCommand {
         commandName: "watchdog-bench",
         abstract: "LoopWatchdog benchmarks: capture, symbolication, detection, idle cost, NIO throughput.",
         subcommands: [
-            Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, HTTPServerCommand.self,
+            Heartbeat.self, Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, HTTPServerCommand.self,
         ]
     )
+
+    struct Heartbeat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Nanoseconds per beat() and per markIdle()+markBusy() pair.")
+
+        @Option(help: "Beats per timed round.")
+        var beats = 500_000_000
+
+        func run() {
+            HeartbeatBenchmark.run(beats: beats)
+        }
+    }
 
     struct Capture: ParsableCommand {
         static let configuration = CommandConfiguration(

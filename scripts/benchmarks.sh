@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Runs every LoopWatchdog benchmark (Tools/Benchmarks, release builds) and its asyncio peer,
+# and prints one Markdown table: measurement | result | target | verdict. The table and the
+# raw outputs are also written to Tools/Benchmarks/.build/results/.
+#
+# Installs what it needs when missing: libunwind-dev (scripts/setup.sh), wrk (Debian) and
+# aiodebug (PyPI). The first build of the benchmarks package (SwiftNIO, ordo-one/benchmark)
+# takes several minutes on 2 cores and is not part of the run's time; the run itself takes
+# about 4 minutes. All load goes to 127.0.0.1 and every step stops by itself.
+#
+# Timings on a shared machine are noisy: compare ratios within one run (off and on runs
+# alternate), and read the load averages printed at the start and the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bench=Tools/Benchmarks
+results=$bench/.build/results
+mkdir -p "$results"
+table=$results/table.md
+raw=$results/raw.txt
+: >"$table"
+: >"$raw"
+
+say() { echo "benchmarks: $*" >&2; }
+row() { echo "$*" | tee -a "$table"; }
+
+bash scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  say "installing wrk"
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
+if ! python3 -c "import aiodebug" 2>/dev/null; then
+  say "installing aiodebug"
+  python3 -m pip install -q aiodebug
+fi
+
+say "building $bench in release (the first build takes minutes)"
+swift build -c release --package-path "$bench" >&2
+bin=$(swift build -c release --package-path "$bench" --show-bin-path)
+started=$(date +%s)
+
+# Runs one benchmark command: its table rows go to the table, everything to the raw log.
+run() {
+  say "$*"
+  "$@" 2> >(tee -a "$raw" >&2) | tee -a "$raw" | grep '^|' | tee -a "$table"
+}
+
+{
+  echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/{print $2}') GiB"
+  echo "- kernel: $(uname -r); clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
+  echo "- $(swift --version 2>&1 | head -1)"
+  echo "- $(python3 --version), aiodebug $(python3 -c 'import importlib.metadata as m; print(m.version("aiodebug"))'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "| measurement | result | target | verdict |"
+  echo "|---|---|---|---|"
+} | tee -a "$table"
+
+# Heartbeat: time per beat here, allocations per beat through ordo-one/benchmark.
+run "$bin/watchdog-bench" heartbeat
+say "ordo-one/benchmark: Heartbeat"
+swift package --package-path "$bench" benchmark --target Heartbeat --no-progress --format markdown \
+  >"$results/heartbeat-ordo.md" 2>>"$raw"
+# The markdown holds one table per benchmark; the malloc row's p100 column is the worst run.
+mallocs=$(awk '/^### beat/{b=1} b && /Malloc \(total\)/{gsub(/ /,""); split($0,c,"|"); print c[9]; exit}' "$results/heartbeat-ordo.md")
+row "| heartbeat: allocations per beat (ordo-one/benchmark malloc counter, worst of all samples) | ${mallocs:-not found} | 0 | $([ "${mallocs:-x}" = 0 ] && echo pass || echo '**miss**') |"
+
+run "$bin/watchdog-bench" capture --captures 2000
+run "$bin/watchdog-bench-small" symbolicate
+run "$bin/watchdog-bench" symbolicate
+run "$bin/watchdog-bench-small" detection --stalls 100
+run "$bin/watchdog-bench" detection --stalls 60
+run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64
+run "$bin/watchdog-bench" chain --pairs 60
+run "$bin/watchdog-bench" chain --pairs 60 --timer-pending
+
+# HTTP on loopback: two servers, watchdog off and on, loaded in turn by wrk.
+servers=()
+cleanup() { for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+"$bin/watchdog-bench" http-server --port 18080 --watchdog off --max-seconds 240 2>>"$raw" &
+servers+=($!)
+"$bin/watchdog-bench" http-server --port 18081 --watchdog on --max-seconds 240 2>>"$raw" &
+servers+=($!)
+for port in 18080 18081; do
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+done
+rps() { wrk -t1 -c32 -d"$2" "http://127.0.0.1:$1/" 2>>"$raw" | tee -a "$raw" | awk '/^Requests\/sec/{print $2}'; }
+rps 18080 1s >/dev/null
+rps 18081 1s >/dev/null
+say "wrk: 6 alternating pairs of 4 s runs"
+ratios=()
+offs=()
+ons=()
+for pair in 1 2 3 4 5 6; do
+  if [ $((pair % 2)) = 1 ]; then off=$(rps 18080 4s); on=$(rps 18081 4s); else on=$(rps 18081 4s); off=$(rps 18080 4s); fi
+  offs+=("$off")
+  ons+=("$on")
+  ratios+=("$(python3 -c "print($on / $off)")")
+done
+cleanup
+servers=()
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+ratio=$(median "${ratios[@]}")
+row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32, requests/s off / on | median $(median "${offs[@]}") / $(median "${ons[@]}") | - | - |"
+row "| HTTP server: throughput ratio on/off, median of 6 alternating pairs | $(printf '%.3f' "$ratio") (pairs: $(printf '%.3f ' "${ratios[@]}")) | ≥ 0.99 | $(python3 -c "print('pass' if $ratio >= 0.99 else '**miss**')") |"
+
+say "asyncio peer (3 rounds; debug mode is slow)"
+python3 Tools/peers/asyncio_chain.py --rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
+
+{
+  echo
+  echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg); run time $(( $(date +%s) - started )) s after the build"
+} | tee -a "$table"
+say "table: $root/$table; raw output: $root/$raw"
