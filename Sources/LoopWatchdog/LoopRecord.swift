@@ -17,6 +17,9 @@ final class LoopRecord: Sendable {
     let threadID: Int32
     /// A pidfd naming the loop thread, or a negative value when the kernel has none.
     let pidfd: Int32
+    /// The loop thread's /proc files, kept open so that a capture reads them without
+    /// opening them (negative when they could not be opened: captures then use paths).
+    let procFiles: ThreadProcFiles
     /// The top of the loop thread's stack (0 when unknown); bounds signal-free unwinding.
     let stackHigh: UInt
     /// Wakes the watchdog thread when this loop goes busy while the watchdog is parked
@@ -44,6 +47,7 @@ final class LoopRecord: Sendable {
         self.idleGate = idleGate
         self.threadID = lwd_gettid()
         self.pidfd = lwd_open_thread_pidfd()
+        self.procFiles = ThreadProcFiles(threadID: threadID)
         var low: UInt = 0
         var high: UInt = 0
         self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
@@ -52,6 +56,8 @@ final class LoopRecord: Sendable {
 
     deinit {
         lwd_close_fd(pidfd)
+        lwd_close_fd(procFiles.syscall)
+        lwd_close_fd(procFiles.status)
     }
 
     /// One relaxed load and one relaxed store to memory only this thread writes.
@@ -78,4 +84,28 @@ struct LoopSample: Sendable, Hashable {
     var idleSince: Int64
     /// Monotonic ns at which the loop last went busy.
     var busySince: Int64
+}
+
+/// A thread's /proc/self/task/TID/syscall and status, opened once. Read from offset 0 they
+/// cost one pread each instead of open, read and close, and they stay bound to the thread:
+/// once it has exited they answer ESRCH, whoever gets its id next.
+struct ThreadProcFiles: Sendable {
+    /// fd of /proc/self/task/TID/syscall, or a negative errno.
+    var syscall: Int32
+    /// fd of /proc/self/task/TID/status, or a negative errno.
+    var status: Int32
+
+    /// Opens both files of thread `threadID`.
+    init(threadID: Int32) {
+        syscall = lwd_open_thread_proc_file(threadID, "syscall")
+        status = lwd_open_thread_proc_file(threadID, "status")
+    }
+
+    /// No files: readers go through paths.
+    static let none = ThreadProcFiles(syscall: -1, status: -1)
+
+    private init(syscall: Int32, status: Int32) {
+        self.syscall = syscall
+        self.status = status
+    }
 }

@@ -29,7 +29,8 @@ public enum _WatchdogBenchmarkHooks {
         /// the watchdog makes on `stall.began` (syscall state, signal mask, then signal).
         public func capture(_ heartbeat: LoopHeartbeat) -> Capture {
             let record = heartbeat.record
-            let result = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            let result = capturer.capture(
+                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
             return Capture(
                 outcome: result.outcome, addresses: result.addresses,
                 handlerNanoseconds: result.interruptedNanoseconds)

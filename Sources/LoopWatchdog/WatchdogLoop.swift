@@ -127,11 +127,13 @@ final class WatchdogLoop: @unchecked Sendable {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            let capture = capturer.capture(
+                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
             report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .continuing(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            let capture = capturer.capture(
+                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
             report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .ended(let id, let blocked, let threshold):
