@@ -50,18 +50,34 @@ public enum DetectionBenchmark {
         let events = received.withLock { $0 }
         var spins: [Double] = []
         var sleeps: [Double] = []
+        var warmSpins: [Double] = []
+        var warmSleeps: [Double] = []
+        // The first report pays the cold symbolication (100-700 ms) and delays the reports
+        // queued behind it; "warm" leaves out every stall that began before it was delivered.
+        let firstDelivery = events.values.min() ?? 0
         for (index, start) in starts.enumerated() {
             guard let time = events["stall-\(index)"] else { continue }
             let afterCrossing = Double(time - (start + thresholdNs)) / 1e6
-            if index % 2 == 0 { spins.append(afterCrossing) } else { sleeps.append(afterCrossing) }
+            let warm = start > firstDelivery
+            if index % 2 == 0 {
+                spins.append(afterCrossing)
+                if warm { warmSpins.append(afterCrossing) }
+            } else {
+                sleeps.append(afterCrossing)
+                if warm { warmSleeps.append(afterCrossing) }
+            }
         }
         let bound = Double(intervalNs) / 1e6 + 5
         let label = "\(binary) binary, \((Double(thresholdNs) / 1e6).formatted(0)) ms threshold, \((Double(intervalNs) / 1e6).formatted(0)) ms interval"
-        for (name, values) in [("CPU spin, signal capture", spins), ("sleep, signal-free capture", sleeps)] {
+        let kinds = [
+            ("CPU spin, signal capture", spins, warmSpins), ("sleep, signal-free capture", sleeps, warmSleeps),
+        ]
+        for (name, values, warmValues) in kinds {
             let stats = Statistics(values)
+            let warm = Statistics(warmValues)
             ResultTable.row(
                 "detection, \(name), \(label): stall.began delivered after the threshold was crossed (ms)",
-                "p50 \(stats.median.formatted(1)), p99 \(stats.p99.formatted(1)), max \(stats.max.formatted(1)) (n=\(stats.count))",
+                "all: p50 \(stats.median.formatted(1)), p99 \(stats.p99.formatted(1)), max \(stats.max.formatted(1)) (n=\(stats.count)); after the first report: p50 \(warm.median.formatted(1)), p99 \(warm.p99.formatted(1)) (n=\(warm.count))",
                 target: "p99 ≤ interval + 5 ms = \(bound.formatted(0)) ms",
                 ResultTable.verdict(stats.p99 <= bound))
         }

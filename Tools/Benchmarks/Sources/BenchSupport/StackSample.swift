@@ -21,6 +21,21 @@ public enum StackSample {
         return captureWhileBlocked(box.heartbeat!, then: thread)
     }
 
+    /// Captures, by signal, the stack of a new thread spinning in user code two calls deep:
+    /// other addresses than ``parkedThread()``'s, in the same binary.
+    public static func spinningThread() -> [UInt] {
+        let watchdog = Watchdog.quiet()
+        let registered = DispatchSemaphore(value: 0)
+        let box = HeartbeatBox()
+        let thread = BenchThread(name: "bench-spinning") {
+            box.heartbeat = watchdog.registerCurrentThread(name: "spinning")
+            registered.signal()
+            _ = spinningOuter(milliseconds: 400)
+        }
+        registered.wait()
+        return captureWhileBlocked(box.heartbeat!, then: thread)
+    }
+
     /// Captures `heartbeat`'s thread 100 ms from now (it must be blocked then) and waits for
     /// `thread` to finish.
     public static func captureWhileBlocked(_ heartbeat: LoopHeartbeat, then thread: BenchThread? = nil) -> [UInt] {
@@ -54,5 +69,17 @@ func blockedMiddle(milliseconds: Int64) -> Int64 {
 @inline(never)
 func blockedInner(milliseconds: Int64) -> Int64 {
     sleepInKernel(nanoseconds: milliseconds * 1_000_000)
+    return monotonicNanoseconds() & 1
+}
+
+/// The outer of two nested frames a spinning stack runs through.
+@inline(never)
+public func spinningOuter(milliseconds: Int64) -> Int64 {
+    spinningInner(milliseconds: milliseconds) &+ monotonicNanoseconds() & 1
+}
+
+@inline(never)
+func spinningInner(milliseconds: Int64) -> Int64 {
+    spin(nanoseconds: milliseconds * 1_000_000)
     return monotonicNanoseconds() & 1
 }

@@ -25,8 +25,9 @@ struct SmallBench: ParsableCommand {
 
         func run() {
             let addresses = StackSample.parkedThread()
+            let unseen = StackSample.spinningThread()
             SymbolicationBenchmark.run(
-                binary: "demo-sized", addresses: addresses, threads: threads, repeats: repeats,
+                binary: "demo-sized", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats,
                 warmTargetMilliseconds: 5)
         }
     }

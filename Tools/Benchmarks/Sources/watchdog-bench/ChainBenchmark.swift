@@ -24,7 +24,7 @@ import NIOPosix
 enum ChainBenchmark {
     /// What "on" means for one run.
     enum Variant: String, CaseIterable, Sendable {
-        case full, thread, probe
+        case full, thread, probe, timer
     }
 
     /// The pause before each timed chain: longer than the first probe's delay (25 ms).
@@ -92,8 +92,10 @@ enum ChainBenchmark {
         group: MultiThreadedEventLoopGroup, loop: any EventLoop, tasks: Int, variant: Variant
     ) throws -> Timing {
         let watchdog = Watchdog.quiet()
-        if variant != .probe { watchdog.start() }
-        let watch = variant == .thread ? nil : try NIOWatch.watch(group, with: watchdog)
+        if variant == .full || variant == .thread { watchdog.start() }
+        let watch = variant == .full || variant == .probe ? try NIOWatch.watch(group, with: watchdog) : nil
+        let timer = variant == .timer ? loop.scheduleTask(in: .hours(1)) {} : nil
+        defer { timer?.cancel() }
         sleepInKernel(nanoseconds: settleNanoseconds)  // first probes have run: steady state
         let time = try timeChain(on: loop, tasks: tasks)
         try watch?.stop()

@@ -51,7 +51,9 @@ struct WatchdogBench: ParsableCommand {
 
         func run() throws {
             let addresses = try NIOStackSample.blockedLoop()
-            SymbolicationBenchmark.run(binary: "NIO", addresses: addresses, threads: threads, repeats: repeats)
+            let unseen = StackSample.spinningThread()
+            SymbolicationBenchmark.run(
+                binary: "NIO", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats)
         }
     }
 
@@ -95,7 +97,7 @@ struct WatchdogBench: ParsableCommand {
         @Option(help: "Alternating off/on pairs.")
         var pairs = 30
 
-        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only).")
+        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only), timer (a pending timer only).")
         var variant = "full"
 
         @Flag(help: "Keep one task scheduled an hour ahead in off and on runs alike, as a server with a timeout does.")
@@ -103,7 +105,7 @@ struct WatchdogBench: ParsableCommand {
 
         func run() throws {
             guard let chosen = ChainBenchmark.Variant(rawValue: variant) else {
-                throw ValidationError("--variant must be full, thread or probe")
+                throw ValidationError("--variant must be full, thread, probe or timer")
             }
             try ChainBenchmark.run(tasks: tasks, pairs: pairs, variant: chosen, timerPending: timerPending)
         }
