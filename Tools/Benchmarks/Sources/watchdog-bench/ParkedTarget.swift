@@ -4,14 +4,14 @@ import Glibc
 import LoopWatchdog
 import Synchronization
 
-/// A registered loop thread parked in one long wait that a signal would cut short: poll on
-/// a pipe, or epoll_wait (NIO's wait) on the same pipe, until `stop()` writes to the pipe.
-/// It counts every wait that returned EINTR: the signal-free capture path must cut none.
+/// A registered loop thread parked in waits that a signal would cut short: one long poll on
+/// a pipe (until `stop()` writes to it), or nanosleeps of 200 ms until `stop()`. It counts
+/// every wait that returned EINTR: the signal-free capture path must cut none.
 final class ParkedTarget: @unchecked Sendable {
     /// Which system call the thread waits in.
     enum Wait: String, Sendable {
         case poll
-        case epollWait = "epoll_wait"
+        case nanosleep
     }
 
     let heartbeat: LoopHeartbeat
@@ -20,6 +20,7 @@ final class ParkedTarget: @unchecked Sendable {
     private let writeEnd: Int32
 
     private final class State: @unchecked Sendable {
+        let stopping = Atomic<Bool>(false)
         var waits = 0
         var interrupted = 0
         var heartbeat: LoopHeartbeat?
@@ -35,29 +36,20 @@ final class ParkedTarget: @unchecked Sendable {
         let ready = DispatchSemaphore(value: 0)
         thread = BenchThread(name: "bench-parked") {
             state.heartbeat = watchdog.registerCurrentThread(name: "parked")
-            let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-            var interest = epoll_event()
-            interest.events = EPOLLIN.rawValue
-            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, readEnd, &interest)
             ready.signal()
-            while true {
+            while !state.stopping.load(ordering: .relaxed) {
                 let result: Int32
                 switch wait {
                 case .poll:
                     var waiting = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-                    result = poll(&waiting, 1, 60_000)
-                case .epollWait:
-                    var event = epoll_event()
-                    result = epoll_wait(epoll, &event, 1, 60_000)
+                    result = Glibc.poll(&waiting, 1, 60_000)
+                case .nanosleep:
+                    var request = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+                    result = Glibc.nanosleep(&request, nil)
                 }
                 state.waits += 1
-                if result == -1 && errno == EINTR {
-                    state.interrupted += 1
-                    continue
-                }
-                break  // the pipe became readable: stop
+                if result == -1 && errno == EINTR { state.interrupted += 1 }
             }
-            close(epoll)
             close(readEnd)
             state.heartbeat?.unregister()
         }
@@ -69,6 +61,7 @@ final class ParkedTarget: @unchecked Sendable {
     /// Wakes the thread through its pipe and joins it; returns how many waits it made and
     /// how many of them a signal cut short.
     func stop() -> (waits: Int, interrupted: Int) {
+        state.stopping.store(true, ordering: .relaxed)
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
         thread.join()
