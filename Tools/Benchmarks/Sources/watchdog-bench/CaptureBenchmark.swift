@@ -29,13 +29,14 @@ enum CaptureBenchmark {
         var windows: [(Int64, Int64)] = []
         var controls: [(Int64, Int64)] = []
         var frames = 0
-        var otherOutcomes = 0
+        var otherOutcomes: [String: Int] = [:]
         for _ in 0..<captures {
             let start = monotonicNanoseconds()
             let capture = capturer.capture(target.heartbeat)
             let end = monotonicNanoseconds()
             guard capture.outcome == .signal else {
-                otherOutcomes += 1
+                otherOutcomes[capture.outcome.description, default: 0] += 1
+                sleepInKernel(nanoseconds: 300_000)
                 continue
             }
             latency.append(Double(end - start) / 1e3)
@@ -55,7 +56,7 @@ enum CaptureBenchmark {
         let handlerStats = Statistics(handler)
         ResultTable.row(
             "capture, signal path (thread spinning in user code): decision to PCs in hand (µs)",
-            "\(percentiles(latencyStats)) (n=\(latencyStats.count), \(frames) frames\(otherOutcomes > 0 ? ", \(otherOutcomes) not by signal" : ""))",
+            "\(percentiles(latencyStats)) (n=\(latencyStats.count), \(frames) frames\(describe(otherOutcomes)))",
             target: "p99 ≤ 50 µs", ResultTable.verdict(latencyStats.p99 <= 50))
         ResultTable.row(
             "capture, signal path: monitored thread in the handler, handler's own clock (µs)",
@@ -70,7 +71,7 @@ enum CaptureBenchmark {
     private static func runSyscallPath(watchdog: Watchdog, capturer: _WatchdogBenchmarkHooks.Capturer, captures: Int) {
         var latency: [Double] = []
         var frames = 0
-        var otherOutcomes = 0
+        var otherOutcomes: [String: Int] = [:]
         var waits = 0
         var interrupted = 0
         for wait in [ParkedTarget.Wait.poll, .nanosleep] {
@@ -83,7 +84,7 @@ enum CaptureBenchmark {
                 let end = monotonicNanoseconds()
                 sleepInKernel(nanoseconds: 300_000)
                 guard capture.outcome == .syscall else {
-                    otherOutcomes += 1
+                    otherOutcomes[capture.outcome.description, default: 0] += 1
                     continue
                 }
                 latency.append(Double(end - start) / 1e3)
@@ -96,12 +97,18 @@ enum CaptureBenchmark {
         let stats = Statistics(latency)
         ResultTable.row(
             "capture, syscall path (thread in poll / nanosleep, no signal): decision to PCs in hand (µs)",
-            "\(percentiles(stats)) (n=\(stats.count), \(frames) frames\(otherOutcomes > 0 ? ", \(otherOutcomes) other outcomes" : ""))",
+            "\(percentiles(stats)) (n=\(stats.count), \(frames) frames\(describe(otherOutcomes)))",
             target: "p99 ≤ 50 µs", ResultTable.verdict(stats.p99 <= 50))
         ResultTable.row(
             "capture, syscall path: waits of the monitored thread cut short (EINTR) over \(stats.count) captures",
             "\(interrupted) of \(waits)",
             target: "0", ResultTable.verdict(interrupted == 0))
+    }
+
+    /// ", other outcomes: syscall 3, ..." or nothing.
+    private static func describe(_ outcomes: [String: Int]) -> String {
+        guard !outcomes.isEmpty else { return "" }
+        return ", other outcomes: " + outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     private static func percentiles(_ stats: Statistics) -> String {
