@@ -76,59 +76,59 @@ run "$bin/watchdog-bench" detection --stalls 60
 run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64
 run "$bin/watchdog-bench" chain --pairs 60
 run "$bin/watchdog-bench" chain --pairs 60 --timer-pending
+run "$bin/watchdog-bench" chain --pairs 60 --variant none
 
-# HTTP on loopback: two servers, watchdog off and on, loaded in turn by wrk.
+# HTTP on loopback: three servers, watchdog off, on, and off again (an A/A control whose
+# spread is the noise floor), loaded in turn by wrk, in a rotating order.
 servers=()
 cleanup() { for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
-"$bin/watchdog-bench" http-server --port 18080 --watchdog off --max-seconds 240 2>>"$raw" &
-servers+=($!)
-"$bin/watchdog-bench" http-server --port 18081 --watchdog on --max-seconds 240 2>>"$raw" &
-servers+=($!)
-for port in 18080 18081; do
+ports=(18080 18081 18082)
+modes=(off on off)
+for i in 0 1 2; do
+  "$bin/watchdog-bench" http-server --port "${ports[$i]}" --watchdog "${modes[$i]}" --max-seconds 240 2>>"$raw" &
+  servers+=($!)
+done
+for port in "${ports[@]}"; do
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 done
-# One wrk run against port $1 for $2; prints "requests/s server-CPU-µs-per-request", the
-# server's CPU read from /proc/PID/stat (utime + stime, in clock ticks) around the run.
+# One wrk run against server $1 (0, 1, 2) for $2; prints "requests/s server-CPU-µs-per-request",
+# the server's CPU read from /proc/PID/stat (utime + stime, in clock ticks) around the run.
 server_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 load() {
-  local port=$1 pid=$2 duration=$3 before after output
+  local port=${ports[$1]} pid=${servers[$1]} before after output
   before=$(server_ticks "$pid")
-  output=$(wrk -t1 -c32 -d"$duration" "http://127.0.0.1:$port/" 2>>"$raw")
+  output=$(wrk -t1 -c32 -d"$2" "http://127.0.0.1:$port/" 2>>"$raw")
   after=$(server_ticks "$pid")
   echo "$output" >>"$raw"
   echo "$output" | awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
     / requests in /{requests=$1} /^Requests\/sec/{rps=$2}
     END{printf "%s %.2f\n", rps, ticks * 1e6 / hz / requests}'
 }
-load 18080 "${servers[0]}" 1s >/dev/null
-load 18081 "${servers[1]}" 1s >/dev/null
-pairs=10
-say "wrk: $pairs alternating pairs of 3 s runs"
-ratios=()
-cpu_ratios=()
-offs=()
-ons=()
-off_cpus=()
-on_cpus=()
-for pair in $(seq $pairs); do
-  if [ $((pair % 2)) = 1 ]; then
-    read -r off off_cpu < <(load 18080 "${servers[0]}" 3s); read -r on on_cpu < <(load 18081 "${servers[1]}" 3s)
-  else
-    read -r on on_cpu < <(load 18081 "${servers[1]}" 3s); read -r off off_cpu < <(load 18080 "${servers[0]}" 3s)
-  fi
-  offs+=("$off"); ons+=("$on"); off_cpus+=("$off_cpu"); on_cpus+=("$on_cpu")
-  ratios+=("$(python3 -c "print($on / $off)")")
-  cpu_ratios+=("$(python3 -c "print($off_cpu / $on_cpu)")")
+for i in 0 1 2; do load "$i" 1s >/dev/null; done
+rounds=8
+say "wrk: $rounds rounds of off / on / off-again, 3 s each, rotating order"
+declare -a rps cpu ratio_on ratio_aa cpu_on cpu_aa rps_off rps_on cpu_off cpu_onv
+for round in $(seq 0 $((rounds - 1))); do
+  for k in 0 1 2; do
+    i=$(( (k + round) % 3 ))
+    read -r rps[$i] cpu[$i] < <(load "$i" 3s)
+  done
+  rps_off+=("${rps[0]}"); rps_on+=("${rps[1]}"); cpu_off+=("${cpu[0]}"); cpu_onv+=("${cpu[1]}")
+  ratio_on+=("$(python3 -c "print(${rps[1]} / ${rps[0]})")")
+  ratio_aa+=("$(python3 -c "print(${rps[2]} / ${rps[0]})")")
+  cpu_on+=("$(python3 -c "print(${cpu[0]} / ${cpu[1]})")")
+  cpu_aa+=("$(python3 -c "print(${cpu[0]} / ${cpu[2]})")")
 done
 cleanup
 servers=()
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-ratio=$(median "${ratios[@]}")
-cpu_ratio=$(median "${cpu_ratios[@]}")
-row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32 on 127.0.0.1, requests/s off / on | median $(median "${offs[@]}") / $(median "${ons[@]}"); server CPU per request $(median "${off_cpus[@]}") / $(median "${on_cpus[@]}") µs | - | - |"
-row "| HTTP server: throughput ratio on/off, median of $pairs alternating pairs | $(printf '%.3f' "$ratio") (pairs: $(printf '%.2f ' "${ratios[@]}")) | ≥ 0.99 | $(python3 -c "print('pass' if $ratio >= 0.99 else '**miss**')") |"
-row "| HTTP server: server CPU per request ratio off/on (throughput ratio on the server's own CPU clock), median of $pairs pairs | $(printf '%.3f' "$cpu_ratio") (pairs: $(printf '%.2f ' "${cpu_ratios[@]}")) | ≥ 0.99 | $(python3 -c "print('pass' if $cpu_ratio >= 0.99 else '**miss**')") |"
+verdict() { python3 -c "print('pass' if $1 >= 0.99 else '**miss**')"; }
+on=$(median "${ratio_on[@]}"); aa=$(median "${ratio_aa[@]}")
+con=$(median "${cpu_on[@]}"); caa=$(median "${cpu_aa[@]}")
+row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32 on 127.0.0.1, requests/s off / on | median $(median "${rps_off[@]}") / $(median "${rps_on[@]}"); server CPU per request $(median "${cpu_off[@]}") / $(median "${cpu_onv[@]}") µs | - | - |"
+row "| HTTP server: throughput ratio on/off, median of $rounds rounds | $(printf '%.3f' "$on") (rounds: $(printf '%.2f ' "${ratio_on[@]}")); A/A control off-again/off: $(printf '%.3f' "$aa") (rounds: $(printf '%.2f ' "${ratio_aa[@]}")) | ≥ 0.99 | $(verdict "$on") |"
+row "| HTTP server: server CPU per request ratio off/on (throughput on the server's own CPU clock), median of $rounds rounds | $(printf '%.3f' "$con") (rounds: $(printf '%.2f ' "${cpu_on[@]}")); A/A control: $(printf '%.3f' "$caa") (rounds: $(printf '%.2f ' "${cpu_aa[@]}")) | ≥ 0.99 | $(verdict "$con") |"
 
 say "asyncio peer (3 rounds; debug mode is slow)"
 python3 Tools/peers/asyncio_chain.py --rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"

@@ -24,7 +24,7 @@ import NIOPosix
 enum ChainBenchmark {
     /// What "on" means for one run.
     enum Variant: String, CaseIterable, Sendable {
-        case full, thread, probe, timer
+        case full, thread, probe, timer, none
     }
 
     /// The pause before each timed chain: longer than the first probe's delay (25 ms).
@@ -65,7 +65,7 @@ enum ChainBenchmark {
         let onStats = Statistics(on)
         let ratio = Statistics(ratios)
         let cpuRatio = Statistics(cpuRatios)
-        let onLabel = (variant == .full ? "on" : "on (\(variant.rawValue) only)") + (timerPending ? ", a timer pending in both" : "")
+        let onLabel = (variant == .full ? "on" : variant == .none ? "off again (A/A control)" : "on (\(variant.rawValue) only)") + (timerPending ? ", a timer pending in both" : "")
         ResultTable.row(
             "NIO chain of \(tasks) tasks (execute → execute), time per chain off / \(onLabel) (ms)",
             "median \(offStats.median.formatted(1)) / \(onStats.median.formatted(1)) (\((Double(tasks) / offStats.median / 1e3).formatted(2)) M tasks/s off)")

@@ -97,7 +97,7 @@ struct WatchdogBench: ParsableCommand {
         @Option(help: "Alternating off/on pairs.")
         var pairs = 30
 
-        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only), timer (a pending timer only).")
+        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only), timer (a pending timer only), none (an A/A control).")
         var variant = "full"
 
         @Flag(help: "Keep one task scheduled an hour ahead in off and on runs alike, as a server with a timeout does.")
@@ -105,7 +105,7 @@ struct WatchdogBench: ParsableCommand {
 
         func run() throws {
             guard let chosen = ChainBenchmark.Variant(rawValue: variant) else {
-                throw ValidationError("--variant must be full, thread, probe or timer")
+                throw ValidationError("--variant must be full, thread, probe, timer or none")
             }
             try ChainBenchmark.run(tasks: tasks, pairs: pairs, variant: chosen, timerPending: timerPending)
         }
