@@ -74,9 +74,9 @@ run "$bin/watchdog-bench" symbolicate
 run "$bin/watchdog-bench-small" detection --stalls 100
 run "$bin/watchdog-bench" detection --stalls 60
 run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64
-run "$bin/watchdog-bench" chain --pairs 60
-run "$bin/watchdog-bench" chain --pairs 60 --timer-pending
-run "$bin/watchdog-bench" chain --pairs 60 --variant none
+run "$bin/watchdog-bench" chain --pairs 50
+run "$bin/watchdog-bench" chain --pairs 50 --timer-pending
+run "$bin/watchdog-bench" chain --pairs 50 --variant none
 
 # HTTP on loopback: three servers, watchdog off, on, and off again (an A/A control whose
 # spread is the noise floor), loaded in turn by wrk, in a rotating order.
@@ -130,8 +130,8 @@ row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32 on 127.0.0.1, reque
 row "| HTTP server: throughput ratio on/off, median of $rounds rounds | $(printf '%.3f' "$on") (rounds: $(printf '%.2f ' "${ratio_on[@]}")); A/A control off-again/off: $(printf '%.3f' "$aa") (rounds: $(printf '%.2f ' "${ratio_aa[@]}")) | ≥ 0.99 | $(verdict "$on") |"
 row "| HTTP server: server CPU per request ratio off/on (throughput on the server's own CPU clock), median of $rounds rounds | $(printf '%.3f' "$con") (rounds: $(printf '%.2f ' "${cpu_on[@]}")); A/A control: $(printf '%.3f' "$caa") (rounds: $(printf '%.2f ' "${cpu_aa[@]}")) | ≥ 0.99 | $(verdict "$con") |"
 
-say "asyncio peer (3 rounds; debug mode is slow)"
-python3 Tools/peers/asyncio_chain.py --rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
+say "asyncio peer (9 rounds with aiodebug, 3 with debug mode, which is slow)"
+python3 Tools/peers/asyncio_chain.py --rounds 9 --debug-rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
 
 {
   echo

@@ -5,11 +5,12 @@ does the same as loop.set_debug(True)), and with aiodebug's log_slow_callbacks a
 100 ms threshold.
 
 Every timed chain runs in a fresh interpreter, because aiodebug patches asyncio for the
-whole process; rounds alternate the three modes, each round gives one ratio per mode
-against plain, and the median ratios are printed as rows of the same Markdown table the
-Swift benchmarks print (throughput ratio = time plain / time with the tool).
+whole process. Each round runs plain and the tool in turn (the order alternates between
+rounds) and gives one ratio; the median ratios are printed as rows of the same Markdown
+table the Swift benchmarks print (throughput ratio = time plain / time with the tool).
+Debug mode is an order of magnitude slower, so it gets fewer rounds than aiodebug.
 
-Usage: python3 Tools/peers/asyncio_chain.py [--callbacks 200000] [--rounds 7]
+Usage: python3 Tools/peers/asyncio_chain.py [--callbacks 200000] [--rounds 9] [--debug-rounds 3]
 """
 import argparse
 import asyncio
@@ -66,32 +67,35 @@ def spawn(mode, callbacks):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--callbacks", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9, help="rounds of plain / aiodebug")
+    parser.add_argument("--debug-rounds", type=int, default=3, help="rounds of plain / debug mode")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         time_one(args.child, args.callbacks)
         return
 
-    times = {mode: [] for mode in MODES}
-    ratios = {mode: [] for mode in MODES[1:]}
-    for round_index in range(args.rounds):
-        order = MODES if round_index % 2 == 0 else tuple(reversed(MODES))
-        measured = {mode: spawn(mode, args.callbacks) for mode in order}
-        for mode in MODES:
-            times[mode].append(measured[mode])
-        for mode in MODES[1:]:
-            ratios[mode].append(measured["plain"] / measured[mode])
+    plain_times = []
+    results = {}
+    for mode, rounds in (("aiodebug", args.rounds), ("debug", args.debug_rounds)):
+        times, ratios = [], []
+        for round_index in range(rounds):
+            order = ("plain", mode) if round_index % 2 == 0 else (mode, "plain")
+            measured = {name: spawn(name, args.callbacks) for name in order}
+            plain_times.append(measured["plain"])
+            times.append(measured[mode])
+            ratios.append(measured["plain"] / measured[mode])
+        results[mode] = (statistics.median(ratios), statistics.median(times), rounds)
 
     version = sys.version.split()[0]
-    plain = statistics.median(times["plain"])
+    plain = statistics.median(plain_times)
     print(f"| asyncio (CPython {version}) chain of {args.callbacks} call_soon callbacks, plain (ms) "
           f"| median {plain:.1f} ({args.callbacks / plain / 1e3:.2f} M callbacks/s) | - | - |")
     names = {"debug": "debug mode (loop.set_debug(True))", "aiodebug": "aiodebug log_slow_callbacks.enable(0.1)"}
-    for mode in MODES[1:]:
-        ratio = statistics.median(ratios[mode])
-        print(f"| asyncio chain, {names[mode]}: throughput ratio vs plain, median of {args.rounds} rounds "
-              f"| {ratio:.3f} ({1 / ratio:.2f}x slower; median {statistics.median(times[mode]):.1f} ms) | - | - |")
+    for mode in ("debug", "aiodebug"):
+        ratio, median_time, rounds = results[mode]
+        print(f"| asyncio chain, {names[mode]}: throughput ratio vs plain, median of {rounds} rounds "
+              f"| {ratio:.3f} (time {1 / ratio:.2f}x plain; median {median_time:.1f} ms) | - | - |")
 
 
 if __name__ == "__main__":
