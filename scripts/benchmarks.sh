@@ -6,7 +6,8 @@
 # Installs what it needs when missing: libunwind-dev (scripts/setup.sh), wrk (Debian) and
 # aiodebug (PyPI). The first build of the benchmarks package (SwiftNIO, ordo-one/benchmark)
 # takes several minutes on 2 cores and is not part of the run's time; the run itself takes
-# about 4 minutes. All load goes to 127.0.0.1 and every step stops by itself.
+# about 4 minutes (2 shared cores, load average 4-6). All load goes to 127.0.0.1 and every
+# step stops by itself.
 #
 # Timings on a shared machine are noisy: compare ratios within one run (off and on runs
 # alternate), and read the load averages printed at the start and the end.
@@ -39,7 +40,7 @@ fi
 
 say "building $bench in release (the first build takes minutes)"
 swift build -c release --package-path "$bench" >&2
-bin=$(swift build -c release --package-path "$bench" --show-bin-path)
+bin=$bench/.build/release
 started=$(date +%s)
 
 # Runs one benchmark command: its table rows go to the table, everything to the raw log.
@@ -72,11 +73,11 @@ run "$bin/watchdog-bench" capture --captures 2000
 run "$bin/watchdog-bench-small" symbolicate
 run "$bin/watchdog-bench" symbolicate
 run "$bin/watchdog-bench-small" detection --stalls 100
-run "$bin/watchdog-bench" detection --stalls 60
+run "$bin/watchdog-bench" detection --stalls 40
 run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64
-run "$bin/watchdog-bench" chain --pairs 50
-run "$bin/watchdog-bench" chain --pairs 50 --timer-pending
-run "$bin/watchdog-bench" chain --pairs 50 --variant none
+run "$bin/watchdog-bench" chain --pairs 40
+run "$bin/watchdog-bench" chain --pairs 40 --timer-pending
+run "$bin/watchdog-bench" chain --pairs 40 --variant none
 
 # HTTP on loopback: three servers, watchdog off, on, and off again (an A/A control whose
 # spread is the noise floor), loaded in turn by wrk, in a rotating order.
@@ -106,7 +107,7 @@ load() {
     END{printf "%s %.2f\n", rps, ticks * 1e6 / hz / requests}'
 }
 for i in 0 1 2; do load "$i" 1s >/dev/null; done
-rounds=8
+rounds=6
 say "wrk: $rounds rounds of off / on / off-again, 3 s each, rotating order"
 declare -a rps cpu ratio_on ratio_aa cpu_on cpu_aa rps_off rps_on cpu_off cpu_onv
 for round in $(seq 0 $((rounds - 1))); do
@@ -130,8 +131,8 @@ row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32 on 127.0.0.1, reque
 row "| HTTP server: throughput ratio on/off, median of $rounds rounds | $(printf '%.3f' "$on") (rounds: $(printf '%.2f ' "${ratio_on[@]}")); A/A control off-again/off: $(printf '%.3f' "$aa") (rounds: $(printf '%.2f ' "${ratio_aa[@]}")) | ≥ 0.99 | $(verdict "$on") |"
 row "| HTTP server: server CPU per request ratio off/on (throughput on the server's own CPU clock), median of $rounds rounds | $(printf '%.3f' "$con") (rounds: $(printf '%.2f ' "${cpu_on[@]}")); A/A control: $(printf '%.3f' "$caa") (rounds: $(printf '%.2f ' "${cpu_aa[@]}")) | ≥ 0.99 | $(verdict "$con") |"
 
-say "asyncio peer (9 rounds with aiodebug, 3 with debug mode, which is slow)"
-python3 Tools/peers/asyncio_chain.py --rounds 9 --debug-rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
+say "asyncio peer (7 rounds with aiodebug, 3 with debug mode, which is slow)"
+python3 Tools/peers/asyncio_chain.py --rounds 7 --debug-rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
 
 {
   echo
