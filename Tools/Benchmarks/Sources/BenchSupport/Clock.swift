@@ -26,22 +26,6 @@ public func sleepInKernel(nanoseconds: Int64) {
     }
 }
 
-/// Spins like ``spin(nanoseconds:)`` and returns when the longest gap between two
-/// consecutive clock reads began: the moment something (a capture's signal, or the
-/// scheduler) took the thread off the CPU for longest.
-@inline(never)
-public func spinNotingLongestGap(nanoseconds: Int64) -> (start: Int64, length: Int64) {
-    var last = monotonicNanoseconds()
-    let end = last + nanoseconds
-    var longest: (start: Int64, length: Int64) = (last, 0)
-    while last < end {
-        let now = monotonicNanoseconds()
-        if now - last > longest.length { longest = (last, now - last) }
-        last = now
-    }
-    return longest
-}
-
 /// CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID): time
 /// the thread ran, whatever else the machine was doing meanwhile.
 @inline(__always)
