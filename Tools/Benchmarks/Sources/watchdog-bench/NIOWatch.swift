@@ -2,7 +2,7 @@ import LoopWatchdog
 import NIOCore
 
 /// Watches every loop of an EventLoopGroup the way the coming `LoopWatchdogNIO` module will:
-/// each loop thread registers itself (inside `execute`, so the registration names the loop's
+/// each loop thread registers itself (inside `submit`, so the registration names the loop's
 /// own thread) and a repeated probe task beats every quarter of the threshold, so a loop
 /// waiting in epoll is never reported and a loop that misses its probe is.
 ///
