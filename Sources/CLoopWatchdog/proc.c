@@ -33,12 +33,51 @@ static ssize_t read_small_file(const char *path, char *buffer, size_t capacity) 
     return (ssize_t)used;
 }
 
+// Reads a /proc file kept open (see lwd_open_thread_proc_file) from its start into
+// `buffer` (NUL-terminated). Returns length, -ESRCH when its thread is gone, or -errno.
+static ssize_t read_open_file(int fd, char *buffer, size_t capacity) {
+    size_t used = 0;
+    while (used + 1 < capacity) {
+        ssize_t n = pread(fd, buffer + used, capacity - 1 - used, (off_t)used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (n == 0) break;
+        used += (size_t)n;
+    }
+    buffer[used] = '\0';
+    return used == 0 ? -ESRCH : (ssize_t)used;
+}
+
+int lwd_open_thread_proc_file(pid_t tid, const char *name) {
+    char path[96];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", (int)tid, name);
+    int fd;
+    do { fd = open(path, O_RDONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : fd;
+}
+
+static int parse_syscall_state(char *text, lwd_syscall_state *state);
+
 int lwd_read_syscall_state(pid_t tid, lwd_syscall_state *state) {
     char path[64];
     char text[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
     ssize_t length = read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
+    return parse_syscall_state(text, state);
+}
+
+int lwd_read_syscall_state_fd(int fd, lwd_syscall_state *state) {
+    char text[256];
+    ssize_t length = read_open_file(fd, text, sizeof text);
+    if (length < 0) return (int)length;
+    return parse_syscall_state(text, state);
+}
+
+// Parses the text of /proc/.../syscall.
+static int parse_syscall_state(char *text, lwd_syscall_state *state) {
     memset(state, 0, sizeof *state);
     if (strncmp(text, "running", 7) == 0) {
         state->running = 1;
@@ -134,12 +173,26 @@ static const char *find_field(const char *text, const char *key) {
     return NULL;
 }
 
+static int parse_blocked_signals(const char *text, uint64_t *mask);
+
 int lwd_read_blocked_signals(pid_t tid, uint64_t *mask) {
     char path[64];
     char text[4096];
     snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
     ssize_t length = read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
+    return parse_blocked_signals(text, mask);
+}
+
+int lwd_read_blocked_signals_fd(int fd, uint64_t *mask) {
+    char text[4096];
+    ssize_t length = read_open_file(fd, text, sizeof text);
+    if (length < 0) return (int)length;
+    return parse_blocked_signals(text, mask);
+}
+
+// Parses the SigBlk line of /proc/.../status.
+static int parse_blocked_signals(const char *text, uint64_t *mask) {
     const char *field = find_field(text, "SigBlk:");
     if (!field) return -EPROTO;
     char *end = NULL;

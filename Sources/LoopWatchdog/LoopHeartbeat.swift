@@ -39,12 +39,15 @@ public final class LoopHeartbeat: Sendable {
         record.bump()
     }
 
-    /// Marks the loop busy again, right after its wait returned. Cost: one clock read and
-    /// three stores.
+    /// Marks the loop busy again, right after its wait returned. Cost: one clock read, three
+    /// stores (one of them sequentially consistent, a locked instruction on x86) and one
+    /// load; when the watchdog thread is parked because every loop was idle, also a wake-up
+    /// of that thread, once.
     public func markBusy() {
         record.busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
-        record.idleSince.store(0, ordering: .relaxed)
+        record.idleSince.store(0, ordering: .sequentiallyConsistent)
         record.bump()
+        record.idleGate?.loopWentBusy()
     }
 
     /// A threshold for this loop only, or nil to use the watchdog's. Takes effect at the

@@ -17,12 +17,19 @@ final class LoopRecord: Sendable {
     let threadID: Int32
     /// A pidfd naming the loop thread, or a negative value when the kernel has none.
     let pidfd: Int32
+    /// The loop thread's /proc files, kept open so that a capture reads them without
+    /// opening them (negative when they could not be opened: captures then use paths).
+    let procFiles: ThreadProcFiles
     /// The top of the loop thread's stack (0 when unknown); bounds signal-free unwinding.
     let stackHigh: UInt
+    /// Wakes the watchdog thread when this loop goes busy while the watchdog is parked
+    /// (nil for records made outside a watchdog, in tests).
+    let idleGate: IdleGate?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
-    /// Monotonic ns at which the loop went idle, or 0 while it is busy.
+    /// Monotonic ns at which the loop went idle, or 0 while it is busy. Cleared with a
+    /// sequentially consistent store, read so by a watchdog about to park (see IdleGate).
     let idleSince = Atomic<Int64>(0)
     /// Monotonic ns at which the loop last went busy.
     let busySince = Atomic<Int64>(0)
@@ -34,11 +41,13 @@ final class LoopRecord: Sendable {
     private static let nextID = Atomic<UInt64>(1)
 
     /// Creates the record for the calling thread.
-    init(name: String) {
+    init(name: String, idleGate: IdleGate? = nil) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = name
+        self.idleGate = idleGate
         self.threadID = lwd_gettid()
         self.pidfd = lwd_open_thread_pidfd()
+        self.procFiles = ThreadProcFiles(threadID: threadID)
         var low: UInt = 0
         var high: UInt = 0
         self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
@@ -47,6 +56,8 @@ final class LoopRecord: Sendable {
 
     deinit {
         lwd_close_fd(pidfd)
+        lwd_close_fd(procFiles.syscall)
+        lwd_close_fd(procFiles.status)
     }
 
     /// One relaxed load and one relaxed store to memory only this thread writes.
@@ -73,4 +84,28 @@ struct LoopSample: Sendable, Hashable {
     var idleSince: Int64
     /// Monotonic ns at which the loop last went busy.
     var busySince: Int64
+}
+
+/// A thread's /proc/self/task/TID/syscall and status, opened once. Read from offset 0 they
+/// cost one pread each instead of open, read and close, and they stay bound to the thread:
+/// once it has exited they answer ESRCH, whoever gets its id next.
+struct ThreadProcFiles: Sendable {
+    /// fd of /proc/self/task/TID/syscall, or a negative errno.
+    var syscall: Int32
+    /// fd of /proc/self/task/TID/status, or a negative errno.
+    var status: Int32
+
+    /// Opens both files of thread `threadID`.
+    init(threadID: Int32) {
+        syscall = lwd_open_thread_proc_file(threadID, "syscall")
+        status = lwd_open_thread_proc_file(threadID, "status")
+    }
+
+    /// No files: readers go through paths.
+    static let none = ThreadProcFiles(syscall: -1, status: -1)
+
+    private init(syscall: Int32, status: Int32) {
+        self.syscall = syscall
+        self.status = status
+    }
 }

@@ -4,7 +4,7 @@ import Glibc
 /// Takes the native stack of a blocked loop thread, right now, without ptrace.
 ///
 /// Decision per capture (DESIGN.md, "Never change what the monitored program does"):
-/// 1. read /proc/self/task/TID/syscall;
+/// 1. read /proc/self/task/TID/syscall (through an fd kept open since registration);
 /// 2. parked in a call that a signal would cut short with EINTR (sleeps, poll, epoll, ...),
 ///    or SIGPROF blocked while parked anywhere: unwind without a signal;
 /// 3. SIGPROF blocked while running: no stack, with the reason;
@@ -37,17 +37,20 @@ final class StackCapturer {
         handlerInstallError = rc == 0 ? nil : -rc
     }
 
-    /// Captures the stack of thread `threadID`.
-    func capture(threadID: Int32, pidfd: Int32, stackHigh: UInt) -> Capture {
+    /// Captures the stack of thread `threadID`; `procFiles` are its /proc files kept open
+    /// (``ThreadProcFiles/none`` reads them by path).
+    func capture(threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles = .none) -> Capture {
         var state = lwd_syscall_state()
-        let stateResult = lwd_read_syscall_state(threadID, &state)
+        let stateResult = procFiles.syscall >= 0
+            ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
         if stateResult == -ESRCH { return failure("thread-exited") }
         let parked = stateResult == 0 && state.running == 0
         if parked && lwd_syscall_interrupted_by_signal(&state) != 0 {
             return unwindParked(state, stackHigh: stackHigh)
         }
         var blocked: UInt64 = 0
-        let maskResult = lwd_read_blocked_signals(threadID, &blocked)
+        let maskResult = procFiles.status >= 0
+            ? lwd_read_blocked_signals_fd(procFiles.status, &blocked) : lwd_read_blocked_signals(threadID, &blocked)
         if maskResult == -ESRCH { return failure("thread-exited") }
         if maskResult == 0 && blocked & Self.sigprofBit != 0 {
             if parked { return unwindParked(state, stackHigh: stackHigh) }

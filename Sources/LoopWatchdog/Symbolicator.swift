@@ -10,66 +10,117 @@ import Glibc
 /// thread-safe; one instance per reporter.
 final class Symbolicator {
     private var images: ImageMap?
+    /// What each address symbolicated to (its inlined frames first, then its function),
+    /// kept until the loaded images change. The toolchain's Runtime module runs the DWARF
+    /// line programs of an image again for every lookup (10-20 ms for a small binary, about
+    /// 80 ms for a NIO binary, each time); a stall site seen before costs a lookup here.
+    private var known: [FrameKey: [StackFrame]] = [:]
+    /// Most addresses kept; the cache starts over beyond it.
+    static let knownLimit = 4096
+
+    /// An address and how it was captured: a return address is looked up one byte back.
+    private struct FrameKey: Hashable {
+        var address: UInt
+        var isProgramCounter: Bool
+    }
 
     /// Symbolicates `addresses`; the first is a program counter when
     /// `firstIsProgramCounter`, every other one is a return address.
     ///
-    /// Null addresses (the end marker of some unwinds) are dropped. Known limitation of the
-    /// toolchain's Runtime module 6.3: its per-thread ELF cache names symbols of a library
-    /// carrying MiniDebugInfo (Debian's libc) only on first use; later reports fall back to
-    /// the exported names `dladdr` sees.
+    /// Null addresses (the end marker of some unwinds) are dropped. An address seen before
+    /// gives the same frames as the first time without asking the Runtime module again.
+    /// The Runtime's own per-thread ELF cache is not used: in Swift 6.3 it names symbols of a
+    /// library carrying MiniDebugInfo (Debian's libc) only on first use.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
-        let addresses = addresses.enumerated().filter { $0.element != 0 }
-        guard !addresses.isEmpty else { return [] }
-        let keepsProgramCounter = firstIsProgramCounter && addresses[0].offset == 0
-        let images = imageMap(covering: addresses.map(\.element))
-        let rich: [RichFrame<UInt64>] = addresses.enumerated().map { position, entry in
-            position == 0 && keepsProgramCounter
-                ? .programCounter(UInt64(entry.element)) : .returnAddress(UInt64(entry.element))
+        let keys = addresses.enumerated().compactMap { offset, address in
+            address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
         }
-        let backtrace = Backtrace(architecture: "x86_64", frames: rich, images: images)
-        guard
-            let symbolicated = backtrace.symbolicated(
-                with: images,
-                options: [.showInlineFrames, .showSourceLocations]
-            )
-        else {
-            return fallbackFrames(addresses.map(\.element))
+        guard !keys.isEmpty else { return [] }
+        var missing: [FrameKey] = []
+        for key in keys where known[key] == nil && !missing.contains(key) {
+            missing.append(key)
+        }
+        if !missing.isEmpty {
+            refreshImages(covering: missing.map(\.address))
+            if known.count + missing.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
+            resolve(missing)
         }
         var frames: [StackFrame] = []
         var index = 0
-        for frame in symbolicated.frames {
-            let address = UInt(UInt64(frame.captured.originalProgramCounter) ?? 0)
-            guard address != 0 else { continue }
-            var result = StackFrame(index: index, address: address, inlined: frame.inlined)
-            if let symbol = frame.symbol {
-                result.symbol = symbol.name
-                result.image = symbol.imageName
-                if let location = symbol.sourceLocation, !location.path.isEmpty, location.line > 0 {
-                    result.file = location.path
-                    result.line = location.line
-                }
+        for key in keys {
+            for var frame in known[key] ?? [] {
+                frame.index = index
+                frames.append(frame)
+                if !frame.inlined { index += 1 }
             }
-            if result.symbol == nil || result.symbol == "<unknown>" {
-                let fallback = DynamicLinkerNames.lookup(address)
-                result.symbol = fallback.symbol
-                result.image = result.image ?? fallback.image
-            }
-            frames.append(result)
-            if !frame.inlined { index += 1 }
         }
         return frames
     }
 
-    /// The cached image map, refreshed when an address falls outside every known image
-    /// (a library was loaded since).
-    private func imageMap(covering addresses: [UInt]) -> ImageMap {
+    /// Symbolicates `keys` through the Runtime module and stores the frames of each.
+    private func resolve(_ keys: [FrameKey]) {
+        // One backtrace per batch of distinct addresses, so every symbolicated frame maps
+        // back to its key (an address captured both ways, which is rare, takes two batches).
+        var remaining = keys
+        while !remaining.isEmpty {
+            var batch: [FrameKey] = []
+            var addresses = Set<UInt>()
+            remaining.removeAll { key in
+                guard addresses.insert(key.address).inserted else { return false }
+                batch.append(key)
+                return true
+            }
+            resolveBatch(batch)
+        }
+    }
+
+    private func resolveBatch(_ batch: [FrameKey]) {
+        let images = self.images ?? ImageMap.capture()
+        let rich: [RichFrame<UInt64>] = batch.map { key in
+            key.isProgramCounter ? .programCounter(UInt64(key.address)) : .returnAddress(UInt64(key.address))
+        }
+        let backtrace = Backtrace(architecture: "x86_64", frames: rich, images: images)
+        var byAddress: [UInt: [StackFrame]] = [:]
+        if let symbolicated = backtrace.symbolicated(
+            with: images, options: [.showInlineFrames, .showSourceLocations])
+        {
+            for frame in symbolicated.frames {
+                let address = UInt(UInt64(frame.captured.originalProgramCounter) ?? 0)
+                guard address != 0 else { continue }
+                var result = StackFrame(index: 0, address: address, inlined: frame.inlined)
+                if let symbol = frame.symbol {
+                    result.symbol = symbol.name
+                    result.image = symbol.imageName
+                    if let location = symbol.sourceLocation, !location.path.isEmpty, location.line > 0 {
+                        result.file = location.path
+                        result.line = location.line
+                    }
+                }
+                if result.symbol == nil || result.symbol == "<unknown>" {
+                    let fallback = DynamicLinkerNames.lookup(address)
+                    result.symbol = fallback.symbol
+                    result.image = result.image ?? fallback.image
+                }
+                byAddress[address, default: []].append(result)
+            }
+        }
+        for key in batch {
+            known[key] = byAddress[key.address] ?? [fallbackFrame(key.address)]
+        }
+    }
+
+    /// Refreshes the cached image map when an address to resolve falls outside every known
+    /// image (a library may have been loaded since; the vDSO and generated code are outside
+    /// every image for good, and are then resolved once, by `dladdr`). Known addresses are
+    /// forgotten only when the images really changed.
+    private func refreshImages(covering addresses: [UInt]) {
         if let images, addresses.allSatisfy({ Self.contains(images, $0) }) {
-            return images
+            return
         }
         let fresh = ImageMap.capture()
+        if let images, images == fresh { return }
         images = fresh
-        return fresh
+        known.removeAll(keepingCapacity: true)
     }
 
     private static func contains(_ images: ImageMap, _ address: UInt) -> Bool {
@@ -82,10 +133,8 @@ final class Symbolicator {
         }
     }
 
-    private func fallbackFrames(_ addresses: [UInt]) -> [StackFrame] {
-        addresses.enumerated().map { index, address in
-            let names = DynamicLinkerNames.lookup(address)
-            return StackFrame(index: index, address: address, symbol: names.symbol, image: names.image)
-        }
+    private func fallbackFrame(_ address: UInt) -> StackFrame {
+        let names = DynamicLinkerNames.lookup(address)
+        return StackFrame(index: 0, address: address, symbol: names.symbol, image: names.image)
     }
 }

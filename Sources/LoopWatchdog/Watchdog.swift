@@ -32,7 +32,12 @@ public final class Watchdog: Sendable {
     private let intervalIsExplicit: Bool
     private let thresholdNanoseconds: Atomic<Int64>
     private let state = Mutex(State())
-    private let sleeper = IntervalSleeper()
+    private let sleeper: IntervalSleeper
+    /// Lets the watchdog thread sleep while every loop is idle; loops going busy wake it.
+    let idleGate: IdleGate
+    /// Bumped by every registration, so the watchdog thread rereads the loops only when
+    /// they changed instead of copying them under the lock at every tick.
+    private let registrations = Atomic<UInt64>(0)
 
     private struct State: ~Copyable {
         var records: [UInt64: LoopRecord] = [:]
@@ -59,6 +64,9 @@ public final class Watchdog: Sendable {
         metricsFactory: (any MetricsFactory)? = nil,
         onEvent: (@Sendable (StallEvent) -> Void)? = nil
     ) {
+        let sleeper = IntervalSleeper()
+        self.sleeper = sleeper
+        self.idleGate = IdleGate(sleeper: sleeper)
         let environment = environment ?? Configuration.processEnvironment()
         let (settings, problems) = configuration.resolve(environment: environment)
         self.settings = settings
@@ -141,9 +149,11 @@ public final class Watchdog: Sendable {
     /// The loop is watched while the watchdog runs, until it unregisters or its thread
     /// exits. Call it on the loop's own thread.
     public func registerCurrentThread(name: String) -> LoopHeartbeat {
-        let record = LoopRecord(name: name)
+        let record = LoopRecord(name: name, idleGate: idleGate)
         ThreadExitHook.retireOnExit(record)
         state.withLock { $0.records[record.id] = record }
+        registrations.add(1, ordering: .releasing)
+        idleGate.wake()  // a new loop starts busy
         return LoopHeartbeat(record: record)
     }
 
@@ -162,7 +172,11 @@ public final class Watchdog: Sendable {
 
     // MARK: - For the watchdog thread
 
-    /// The registered loops, dropping retired ones.
+    /// How many registrations there were so far; read at every tick.
+    var registrationCount: UInt64 { registrations.load(ordering: .acquiring) }
+
+    /// The registered loops, dropping retired ones. Takes the lock and allocates: called
+    /// when the loops changed, not at every tick.
     func liveRecords() -> [LoopRecord] {
         state.withLock { state in
             state.records = state.records.filter { !$0.value.retired.load(ordering: .relaxed) }

@@ -86,6 +86,26 @@ struct CaptureTests {
         #expect(captures > 10)
         #expect(elapsed.withLock { $0 } >= 295_000_000)
     }
+
+    @Test func procFilesKeptOpenReadTheThreadAndAnswerExitedOnceItIsGone() throws {
+        let holder = Mutex<LoopRecord?>(nil)
+        let thread = try #require(
+            PlainThread.start(name: "proc-files") {
+                holder.withLock { $0 = LoopRecord(name: "proc-files") }
+                sleepInUsleep(milliseconds: 200)
+            })
+        usleep(100_000)
+        let record = try #require(holder.withLock { $0 })
+        try #require(record.procFiles.syscall >= 0 && record.procFiles.status >= 0)
+        let capturer = StackCapturer(maxFrames: 64)
+        let parked = capturer.capture(
+            threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+        #expect(parked.outcome == .syscall)
+        thread.join()
+        let gone = capturer.capture(
+            threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+        #expect(gone.outcome == .unavailable("thread-exited"))
+    }
 }
 
 /// What one test capture found.

@@ -21,3 +21,18 @@ struct SymbolicatorTests {
         #expect(frames.allSatisfy { $0.address != 0 })
     }
 }
+
+/// Addresses symbolicated before are answered from the Symbolicator's cache.
+struct SymbolicatorCacheTests {
+    @Test func aStackPartlyKnownGivesTheSameFramesAsAFreshSymbolicator() throws {
+        let capture = try captureWhileBlocked { _ in sleepInUsleep(milliseconds: 300) }
+        let addresses = capture.frames.filter { !$0.inlined }.map(\.address)
+        try #require(addresses.count > 3)
+        let warm = Symbolicator()
+        _ = warm.symbolicate(Array(addresses.dropFirst(2)), firstIsProgramCounter: false)
+        let mixed = warm.symbolicate(addresses, firstIsProgramCounter: true)
+        let fresh = Symbolicator().symbolicate(addresses, firstIsProgramCounter: true)
+        #expect(mixed == fresh)
+        #expect(mixed.contains { $0.symbol?.contains("sleepInUsleep") == true })
+    }
+}

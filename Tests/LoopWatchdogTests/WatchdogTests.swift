@@ -50,6 +50,26 @@ struct WatchdogTests {
         #expect(events.all.isEmpty, "\(events.all)")
     }
 
+    @Test func loopThatBlocksAfterALongIdleWakesTheParkedWatchdog() throws {
+        let events = EventCollector()
+        let watchdog = Watchdog(
+            configuration: Configuration(threshold: .milliseconds(50)),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:], onEvent: { events.append($0) })
+        watchdog.start()
+        let loop = try ScriptedLoop(watchdog: watchdog, name: "sleepy")
+        // Idle long enough for the watchdog to park (every loop idle), then a CPU block.
+        usleep(300_000)
+        loop.run([.block { spinFor(milliseconds: 250) }, .idle(milliseconds: 100)])
+        watchdog.stop()
+        let began = events.all.filter { $0.kind == .began }
+        let ended = events.all.filter { $0.kind == .ended }
+        try #require(began.count == 1, "\(events.all)")
+        try #require(ended.count == 1, "\(events.all)")
+        #expect(began[0].capture == .signal)
+        #expect(ended[0].blocked >= .milliseconds(200) && ended[0].blocked <= .milliseconds(400), "\(ended[0].blocked)")
+    }
+
     @Test func threadThatExitsWithoutUnregisteringIsForgotten() throws {
         let events = EventCollector()
         let watchdog = Watchdog(
@@ -316,4 +336,12 @@ struct WatchdogMetricsTests {
         #expect(recorded > 170_000_000 && recorded < 300_000_000, "\(recorded)")
         #expect(metrics.counters(label: MetricsEventSink.captureFailuresLabel).isEmpty)
     }
+}
+
+/// Keeps the CPU busy in user code for `milliseconds`.
+@inline(never)
+func spinFor(milliseconds: Int64) {
+    let end = lwd_monotonic_ns() + milliseconds * 1_000_000
+    while lwd_monotonic_ns() < end {}
+    blackHole(end)
 }

@@ -66,6 +66,16 @@ typedef struct {
 /// Reads /proc/self/task/TID/syscall. Returns 0, -ESRCH when the thread is gone, or -errno.
 int lwd_read_syscall_state(pid_t tid, lwd_syscall_state *state);
 
+/// Opens /proc/self/task/TID/NAME (`syscall`, `status`) to be read again and again with the
+/// `_fd` readers below. Returns the fd or -errno. Kept open, such a file is read with one
+/// pread instead of open, read and close (measured on a VM: 3 us instead of 12 us for
+/// `syscall`, 11 us instead of 21 us for `status`), and it stays bound to that thread: once
+/// the thread has exited, reads fail with ESRCH even if its id was reused.
+int lwd_open_thread_proc_file(pid_t tid, const char *name);
+
+/// lwd_read_syscall_state through an fd from lwd_open_thread_proc_file(tid, "syscall").
+int lwd_read_syscall_state_fd(int fd, lwd_syscall_state *state);
+
 /// True (1) when the system call the thread is parked in returns EINTR when a handled
 /// signal arrives, even under SA_RESTART: sleeps, poll, epoll, select, pause, sigsuspend,
 /// futex waits with a timeout... A thread parked in one of these is unwound without a
@@ -75,6 +85,9 @@ int lwd_syscall_interrupted_by_signal(const lwd_syscall_state *state);
 /// Reads the SigBlk mask of a thread from /proc/self/task/TID/status into *mask.
 /// Returns 0, -ESRCH when the thread is gone, or -errno.
 int lwd_read_blocked_signals(pid_t tid, uint64_t *mask);
+
+/// lwd_read_blocked_signals through an fd from lwd_open_thread_proc_file(tid, "status").
+int lwd_read_blocked_signals_fd(int fd, uint64_t *mask);
 
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);

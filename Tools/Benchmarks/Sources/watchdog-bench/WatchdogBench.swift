@@ -1,0 +1,113 @@
+import ArgumentParser
+import BenchSupport
+
+/// `watchdog-bench`: the LoopWatchdog benchmarks that need threads, NIO or a large binary.
+/// Every command prints rows of one Markdown table (measurement, result, target, verdict)
+/// on standard output; `scripts/benchmarks.sh` runs them all. Links NIOPosix and NIOHTTP1,
+/// so it is a NIO-sized binary for the symbolication numbers.
+@main
+struct WatchdogBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watchdog-bench",
+        abstract: "LoopWatchdog benchmarks: capture, symbolication, detection, idle cost, NIO throughput.",
+        subcommands: [
+            Heartbeat.self, Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, HTTPServerCommand.self,
+        ]
+    )
+
+    struct Heartbeat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Nanoseconds per beat() and per markIdle()+markBusy() pair.")
+
+        @Option(help: "Beats per timed round.")
+        var beats = 500_000_000
+
+        func run() {
+            HeartbeatBenchmark.run(beats: beats)
+        }
+    }
+
+    struct Capture: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Capture latency and interruption, signal and signal-free paths.")
+
+        @Option(help: "Captures per path.")
+        var captures = 2000
+
+        func run() {
+            CaptureBenchmark.run(captures: captures)
+        }
+    }
+
+    struct Symbolicate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Symbolication of a blocked NIO loop's stack, cold (fresh thread) and warm.")
+
+        @Option(help: "Fresh threads: one cold symbolication each, then the warm repeats.")
+        var threads = 6
+
+        @Option(help: "Warm symbolications per thread.")
+        var repeats = 40
+
+        func run() throws {
+            let addresses = try NIOStackSample.blockedLoop()
+            let unseen = StackSample.spinningThread()
+            SymbolicationBenchmark.run(
+                binary: "NIO", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats)
+        }
+    }
+
+    struct Detection: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delay from the threshold crossing to the delivered stall.began event.")
+
+        @Option(help: "Injected stalls (half spin, half sleep).")
+        var stalls = 200
+
+        @Option(help: "Threshold in milliseconds (the interval is a tenth of it).")
+        var thresholdMilliseconds = 50
+
+        func run() {
+            DetectionBenchmark.run(binary: "NIO", stalls: stalls, threshold: .milliseconds(thresholdMilliseconds))
+        }
+    }
+
+    struct Idle: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "CPU time of the watchdog thread with idle loops.")
+
+        @Option(help: "Seconds measured per loop count.")
+        var seconds = 5.0
+
+        @Option(parsing: .upToNextOption, help: "Loop counts to measure.")
+        var loops = [1, 8, 64]
+
+        func run() {
+            IdleBenchmark.run(loopCounts: loops, seconds: seconds)
+        }
+    }
+
+    struct Chain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "NIO execute-chain throughput with the watchdog off and on.")
+
+        @Option(help: "Tasks per chain.")
+        var tasks = 200_000
+
+        @Option(help: "Alternating off/on pairs.")
+        var pairs = 30
+
+        @Option(help: "What 'on' means: full (watchdog and probe), thread (watchdog only), probe (probe only), timer (a pending timer only), none (an A/A control).")
+        var variant = "full"
+
+        @Flag(help: "Keep one task scheduled an hour ahead in off and on runs alike, as a server with a timeout does.")
+        var timerPending = false
+
+        func run() throws {
+            guard let chosen = ChainBenchmark.Variant(rawValue: variant) else {
+                throw ValidationError("--variant must be full, thread, probe, timer or none")
+            }
+            try ChainBenchmark.run(tasks: tasks, pairs: pairs, variant: chosen, timerPending: timerPending)
+        }
+    }
+}
