@@ -42,8 +42,13 @@ int lwd_current_stack_bounds(uintptr_t *low, uintptr_t *high);
 /// Names the calling thread (at most 15 bytes are kept), as `top` and debuggers show it.
 void lwd_set_current_thread_name(const char *name);
 
-/// True (1) when thread `tid` of this process still exists, 0 when it does not.
+/// True (1) when thread `tid` of this process still exists, 0 when it does not. After the
+/// thread exits, a new thread may get the same tid: prefer lwd_thread_pidfd_alive.
 int lwd_thread_alive(pid_t tid);
+
+/// True (1) when the thread that `pidfd` (from lwd_open_thread_pidfd) names still exists,
+/// 0 once it has exited, even if its tid now names another thread. Sends no signal.
+int lwd_thread_pidfd_alive(int pidfd);
 
 // MARK: - /proc readers (never called from a signal handler)
 
