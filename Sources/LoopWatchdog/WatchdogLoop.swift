@@ -4,6 +4,15 @@ import Logging
 /// The body of the watchdog thread: one tick per interval samples every loop, feeds its
 /// StallDetector and, when a stall begins or goes on, captures the stack at once and hands
 /// the event to the reporter. Owned by the watchdog thread alone.
+///
+/// Two things are never blamed on a loop:
+/// - time during which the watchdog itself did not run (the process was stopped, the
+///   machine paused): when a tick comes later than the smallest threshold in force, the
+///   missed time is cut out of every loop's timeline (`StallDetector.forgiveMissedTime`)
+///   and one info line says so;
+/// - stalls while a debugger or tracer is attached, under `TracedPolicy.suppress`: such a
+///   stall is not captured (no signal goes into a traced process) and none of its events
+///   is reported; one info line says so when suppression starts.
 final class WatchdogLoop: @unchecked Sendable {
     private unowned let watchdog: Watchdog
     private let capturer: StackCapturer
@@ -11,6 +20,12 @@ final class WatchdogLoop: @unchecked Sendable {
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
     private var nextStallID: UInt64 = 1
+    private var tracer = TracerCheck()
+    /// Stalls whose `began` was suppressed: their `continuing` and `ended` are too.
+    private var suppressed: Set<UInt64> = []
+    /// The tracer whose suppression was announced, 0 when none.
+    private var announcedTracer: Int32 = 0
+    private var announcedHandlerReplaced = false
 
     init(watchdog: Watchdog, capturer: StackCapturer) {
         self.watchdog = watchdog
@@ -28,24 +43,22 @@ final class WatchdogLoop: @unchecked Sendable {
     func tick(now: Int64) -> Int64 {
         let records = watchdog.liveRecords()
         let globalThreshold = watchdog.threshold
-        let overslept = lastTick != 0 && now - (lastTick + lastInterval) > globalThreshold.clampedNanoseconds
-        if overslept {
-            watchdog.logger.info(
-                "LoopWatchdog woke \(Duration.nanoseconds(now - lastTick - lastInterval).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
-            )
-        }
-        var liveIDs = Set<UInt64>()
         var smallestOverride: Int64?
+        for record in records {
+            let override = record.thresholdOverride.load(ordering: .relaxed)
+            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
+        }
+        let missed = missedTime(now: now, smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
+        var liveIDs = Set<UInt64>()
         for record in records {
             liveIDs.insert(record.id)
             let override = record.thresholdOverride.load(ordering: .relaxed)
-            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
-            observe(record, now: now, threshold: threshold, overslept: overslept)
+            observe(record, now: now, threshold: threshold, missed: missed)
         }
         for (id, entry) in tracked where !liveIDs.contains(id) {
             // Unregistered or exited: a stall in progress ends here, and is said to.
-            if let stall = entry.detector.active {
+            if let stall = entry.detector.active, suppressed.remove(stall.id) == nil {
                 report(
                     .ended, stallID: stall.id, record: entry.record, threshold: stall.threshold,
                     blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [])
@@ -57,32 +70,80 @@ final class WatchdogLoop: @unchecked Sendable {
         return lastInterval
     }
 
-    private func observe(_ record: LoopRecord, now: Int64, threshold: Duration, overslept: Bool) {
+    /// How long past its due time this tick came, when that is more than the smallest
+    /// threshold in force (else 0): the watchdog did not run, so neither did anything else.
+    private func missedTime(now: Int64, smallestThreshold: Int64) -> Int64 {
+        guard lastTick != 0 else { return 0 }
+        let late = now - (lastTick + lastInterval)
+        guard late > smallestThreshold else { return 0 }
+        watchdog.logger.info(
+            "LoopWatchdog woke \(Duration.nanoseconds(late).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
+        )
+        return late
+    }
+
+    private func observe(_ record: LoopRecord, now: Int64, threshold: Duration, missed: Int64) {
         let sample = record.sample()
         guard var entry = tracked[record.id] else {
             tracked[record.id] = (record, StallDetector(sample: sample, now: now))
             return
         }
-        if overslept { entry.detector.forgiveMissedTime(now: now) }
+        entry.detector.forgiveMissedTime(missed)
         let decision = entry.detector.observe(
-            sample, now: now, previousTick: lastTick, threshold: threshold,
+            sample, now: now, previousTick: lastTick + missed, threshold: threshold,
             nextStallID: { defer { nextStallID += 1 }; return nextStallID })
         tracked[record.id] = entry
         switch decision {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            if suppressedWhileTraced(now: now) {
+                suppressed.insert(id)
+                return
+            }
+            let capture = capture(record)
             report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .continuing(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            // A tracer that attached since `began` gets no signal and no report either.
+            guard !suppressed.contains(id), !suppressedWhileTraced(now: now) else { return }
+            let capture = capture(record)
             report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .ended(let id, let blocked, let threshold):
+            guard suppressed.remove(id) == nil else { return }
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [])
         }
+    }
+
+    private func capture(_ record: LoopRecord) -> StackCapturer.Capture {
+        let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+        if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
+            announcedHandlerReplaced = true
+            watchdog.logger.warning(
+                "LoopWatchdog's SIGPROF handler was replaced by another one (a profiler?); no signal is sent any more, stacks are taken only from threads parked in system calls"
+            )
+        }
+        return capture
+    }
+
+    /// True when a report due now must be suppressed because a tracer is attached and the
+    /// policy says so. Announces the suppression once per tracer.
+    private func suppressedWhileTraced(now: Int64) -> Bool {
+        guard watchdog.settings.whenTraced == .suppress else { return false }
+        let tracerPID = tracer.tracerPID(now: now)
+        guard tracerPID > 0 else {
+            announcedTracer = 0
+            return false
+        }
+        if announcedTracer != tracerPID {
+            announcedTracer = tracerPID
+            watchdog.logger.info(
+                "LoopWatchdog: a debugger or tracer (pid \(tracerPID)) is attached; stalls are not reported while it is (LOOP_WATCHDOG_WHEN_TRACED=suppress)"
+            )
+        }
+        return true
     }
 
     private func report(
