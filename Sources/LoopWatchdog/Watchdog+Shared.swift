@@ -11,14 +11,15 @@ extension Watchdog {
 
     /// Starts the process-wide watchdog: the one call that links LoopWatchdog into a
     /// binary. Reads `LOOP_WATCHDOG_*` from the environment; values in `configuration`
-    /// win. Calling it again returns the running watchdog unchanged.
+    /// win. Calling it again returns the running watchdog unchanged, except in the child of
+    /// a `fork()`, where the inherited watchdog is inert and a new one is created.
     @discardableResult
     public static func start(
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "LoopWatchdog")
     ) -> Watchdog {
         let watchdog = sharedInstance.withLock { shared in
-            if let shared { return shared }
+            if let shared, shared.isInOwnerProcess { return shared }
             let created = Watchdog(configuration: configuration, logger: logger)
             shared = created
             return created
