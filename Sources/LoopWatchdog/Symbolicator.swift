@@ -10,6 +10,16 @@ import Glibc
 /// thread-safe; one instance per reporter.
 final class Symbolicator {
     private var images: ImageMap?
+    /// Stacks symbolicated before, by their addresses: a hang reports the same stack on
+    /// every `continuing`, and a stall that recurs in the same place repeats it too.
+    private var cache: [CacheKey: [StackFrame]] = [:]
+    /// Most stacks kept; the cache is emptied when it is full.
+    static let cacheCapacity = 256
+
+    private struct CacheKey: Hashable {
+        var addresses: [UInt]
+        var firstIsProgramCounter: Bool
+    }
 
     /// Symbolicates `addresses`; the first is a program counter when
     /// `firstIsProgramCounter`, every other one is a return address.
@@ -19,6 +29,15 @@ final class Symbolicator {
     /// carrying MiniDebugInfo (Debian's libc) only on first use; later reports fall back to
     /// the exported names `dladdr` sees.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
+        let key = CacheKey(addresses: addresses, firstIsProgramCounter: firstIsProgramCounter)
+        if let frames = cache[key] { return frames }
+        let frames = symbolicateUncached(addresses, firstIsProgramCounter: firstIsProgramCounter)
+        if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
+        cache[key] = frames
+        return frames
+    }
+
+    private func symbolicateUncached(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
         let addresses = addresses.enumerated().filter { $0.element != 0 }
         guard !addresses.isEmpty else { return [] }
         let keepsProgramCounter = firstIsProgramCounter && addresses[0].offset == 0
