@@ -1,8 +1,7 @@
 import Logging
-import Synchronization
 
 extension Watchdog {
-    private static let sharedInstance = Mutex<Watchdog?>(nil)
+    private static let sharedInstance = ForkSafeLock<Watchdog?>(nil)
 
     /// The process-wide watchdog started by ``start(configuration:logger:)``, if any.
     public static var shared: Watchdog? {

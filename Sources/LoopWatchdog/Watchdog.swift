@@ -38,12 +38,12 @@ public final class Watchdog: Sendable {
     let reporter: Reporter
     private let intervalIsExplicit: Bool
     private let thresholdNanoseconds: Atomic<Int64>
-    private let state = Mutex(State())
+    private let state = ForkSafeLock(State())
     private let sleeper = IntervalSleeper()
     /// The process that created this watchdog; in any other (a fork child) it is inert.
     private let ownerProcess = getpid()
 
-    private struct State: ~Copyable {
+    private struct State {
         var records: [UInt64: LoopRecord] = [:]
         var thread: PlainThread?
         var stopping = false
