@@ -9,7 +9,10 @@ import Logging
 /// - time during which the watchdog itself did not run (the process was stopped, the
 ///   machine paused): when a tick comes later than the smallest threshold in force, the
 ///   missed time is cut out of every loop's timeline (`StallDetector.forgiveMissedTime`)
-///   and one info line says so;
+///   and one info line says so. Lateness the watchdog thread spent running or waiting
+///   for a CPU (its schedstat, where the kernel has it) is not missed time: a watchdog
+///   starved of CPU by busy threads or other processes must still report the stalls it
+///   sees, late, rather than forgive them;
 /// - stalls while a debugger or tracer is attached, under `TracedPolicy.suppress`: such a
 ///   stall is not captured (no signal goes into a traced process) and none of its events
 ///   is reported; one info line says so when suppression starts.
@@ -19,6 +22,14 @@ final class WatchdogLoop: @unchecked Sendable {
     private var tracked: [UInt64: (record: LoopRecord, detector: StallDetector)] = [:]
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
+    /// The watchdog thread's running + runnable time at the last tick, when known.
+    private var lastScheduled: Int64?
+    /// Time spent since the last tick waiting for captures (the target's signal handler),
+    /// each wait counted up to `captureWaitBound`: the watchdog was busy, not stopped.
+    private var captureWaits: Int64 = 0
+    /// The most of one capture's wait that counts as busy: its signal timeout, twice. A
+    /// longer wait means the process was stopped during it.
+    static let captureWaitBound = 2 * StackCapturer.signalTimeoutNanoseconds
     private var nextStallID: UInt64 = 1
     private var tracer = TracerCheck()
     /// Stalls whose `began` was suppressed: their `continuing` and `ended` are too.
@@ -33,14 +44,20 @@ final class WatchdogLoop: @unchecked Sendable {
     }
 
     func run() {
+        let schedstat = lwd_open_thread_schedstat()
+        defer { lwd_close_fd(schedstat) }
         while !watchdog.isStopping {
-            let interval = tick(now: lwd_monotonic_ns())
+            let now = lwd_monotonic_ns()
+            let scheduled = schedstat >= 0 ? lwd_thread_scheduled_ns(schedstat) : -1
+            let interval = tick(now: now, scheduled: scheduled >= 0 ? scheduled : nil)
             watchdog.sleep(until: lastTick + interval)
         }
     }
 
     /// One pass over every loop at time `now`. Returns the interval until the next tick.
-    func tick(now: Int64) -> Int64 {
+    /// `scheduled` is the watchdog thread's running + runnable time (schedstat) read with
+    /// `now`, or nil when unknown (then all lateness counts as missed).
+    func tick(now: Int64, scheduled: Int64? = nil) -> Int64 {
         let records = watchdog.liveRecords()
         let globalThreshold = watchdog.threshold
         var smallestOverride: Int64?
@@ -48,7 +65,9 @@ final class WatchdogLoop: @unchecked Sendable {
             let override = record.thresholdOverride.load(ordering: .relaxed)
             if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
         }
-        let missed = missedTime(now: now, smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
+        let missed = missedTime(
+            now: now, scheduled: scheduled,
+            smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
         var liveIDs = Set<UInt64>()
         for record in records {
             liveIDs.insert(record.id)
@@ -70,11 +89,19 @@ final class WatchdogLoop: @unchecked Sendable {
         return lastInterval
     }
 
-    /// How long past its due time this tick came, when that is more than the smallest
-    /// threshold in force (else 0): the watchdog did not run, so neither did anything else.
-    private func missedTime(now: Int64, smallestThreshold: Int64) -> Int64 {
+    /// How long past its due time this tick came, less the time the watchdog thread ran,
+    /// waited for a CPU, or waited for a capture since the last tick, when that is more
+    /// than the smallest threshold in force (else 0): nothing in the process ran then.
+    private func missedTime(now: Int64, scheduled: Int64?, smallestThreshold: Int64) -> Int64 {
+        let previousScheduled = lastScheduled
+        lastScheduled = scheduled
+        let waited = captureWaits
+        captureWaits = 0
         guard lastTick != 0 else { return 0 }
-        let late = now - (lastTick + lastInterval)
+        var late = now - (lastTick + lastInterval) - waited
+        if let scheduled, let previousScheduled {
+            late -= max(scheduled - previousScheduled, 0)
+        }
         guard late > smallestThreshold else { return 0 }
         watchdog.logger.info(
             "LoopWatchdog woke \(Duration.nanoseconds(late).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
@@ -118,7 +145,9 @@ final class WatchdogLoop: @unchecked Sendable {
     }
 
     private func capture(_ record: LoopRecord) -> StackCapturer.Capture {
+        let start = lwd_monotonic_ns()
         let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+        captureWaits += min(max(lwd_monotonic_ns() - start, 0), Self.captureWaitBound)
         if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
             announcedHandlerReplaced = true
             watchdog.logger.warning(

@@ -84,6 +84,15 @@ int lwd_read_blocked_signals(pid_t tid, uint64_t *mask);
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);
 
+/// Opens /proc/thread-self/schedstat for the calling thread (kernels with schedstats).
+/// Returns the fd, or -errno where the kernel lacks it.
+int lwd_open_thread_schedstat(void);
+
+/// From an fd of lwd_open_thread_schedstat: the nanoseconds that thread has spent running
+/// on a CPU plus waiting on a run queue for one (run_delay), or -errno. Time stopped by
+/// SIGSTOP, or in a paused virtual machine, counts in neither; time starved of CPU does.
+int64_t lwd_thread_scheduled_ns(int fd);
+
 // MARK: - Capture by signal
 
 /// Installs the SIGPROF handler (SA_SIGINFO | SA_RESTART), chaining to the
