@@ -137,6 +137,13 @@ int lwd_test_fork_and_capture_in_child(unsigned guard_seconds) {
     pid_t child = fork();
     if (child < 0) return -errno;
     if (child == 0) {
+        // The forking thread may block SIGALRM (test runners' pool threads block most
+        // signals); the guard must be able to end the child.
+        sigset_t alarm_only;
+        sigemptyset(&alarm_only);
+        sigaddset(&alarm_only, SIGALRM);
+        sigprocmask(SIG_UNBLOCK, &alarm_only, NULL);
+        signal(SIGALRM, SIG_DFL);
         alarm(guard_seconds);
         uintptr_t frames[64];
         int32_t count = 0, error = 0;

@@ -65,6 +65,13 @@ struct ResourceFigures {
         return ResourceFigures(residentKilobytes: rss, descriptors: descriptors, pidfds: pidfds)
     }
 
+    /// `now()` after a first, discarded reading: the first reading itself allocates (file
+    /// and directory APIs warm up after VmRSS was read), which must not count as growth.
+    static func baseline() -> ResourceFigures {
+        _ = now()
+        return now()
+    }
+
     /// The figures as JSON fields with `prefix`.
     func fields(_ prefix: String) -> [String: Any] {
         ["\(prefix)_rss_kb": residentKilobytes, "\(prefix)_fds": descriptors, "\(prefix)_pidfds": pidfds]
@@ -127,7 +134,8 @@ func eventFields(_ events: [StallEvent]) -> [String: Any] {
 @discardableResult
 func helperBlockedInSleep(milliseconds: Int) -> Int64 {
     let start = lwd_monotonic_ns()
-    sleepMilliseconds(milliseconds)
+    // usleep directly: no wrapper frame between this function and libc's.
+    usleep(UInt32(milliseconds * 1_000))
     return lwd_monotonic_ns() - start
 }
 

@@ -14,7 +14,7 @@ enum SoakScenarios {
     }
 
     /// `loops` loops on their own threads. Each idles 20-120 ms, runs a few short jobs,
-    /// then blocks 150-250 ms (in a sleep, or a spin for every eighth loop), one round
+    /// then blocks 150-250 ms (in a sleep, or a spin for every 32nd loop), one round
     /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms.
     static func soak(loops: Int, stallsPerLoop: Int) {
         let events = EventLog()
@@ -38,7 +38,7 @@ enum SoakScenarios {
                     for _ in 0..<Int.random(in: 1...5, using: &generator) { heartbeat.beat() }
                     let milliseconds = Int.random(in: 150...250, using: &generator)
                     heartbeat.beat()
-                    if index % 8 == 0 {
+                    if index % 32 == 0 {
                         helperBlockedInSpin(milliseconds: milliseconds)
                     } else {
                         helperBlockedInSleep(milliseconds: milliseconds)
@@ -58,7 +58,7 @@ enum SoakScenarios {
         }
         while warmedUp.value < loops { sleepMilliseconds(10) }
         sleepMilliseconds(200)
-        let before = ResourceFigures.now()
+        let before = ResourceFigures.baseline()
         proceed.add()
         while measured.value < loops { sleepMilliseconds(10) }
         sleepMilliseconds(200)
@@ -137,7 +137,7 @@ enum SoakScenarios {
         batch(0..<8, stallAt: { $0 == 0 })
         sleepMilliseconds(200)
         let warmEvents = events.all.count
-        let before = ResourceFigures.now()
+        let before = ResourceFigures.baseline()
         var done = 0
         while done < count {
             let size = min(8, count - done)
@@ -176,7 +176,7 @@ enum SoakScenarios {
         }
         while ready.value == 0 { sleepMilliseconds(1) }
         sleepMilliseconds(1_000)
-        let before = ResourceFigures.now()
+        let before = ResourceFigures.baseline()
         loop.join()
         sleepMilliseconds(100)
         let after = ResourceFigures.now()

@@ -7,16 +7,22 @@ import Synchronization
 /// test, like any host process.
 enum SuspensionScenarios {
     /// A loop that is always busy with short jobs (a 60 ms sleep, a 40 ms spin, 5 ms idle)
-    /// for `seconds`: whenever the process is stopped, a job is under way, blocked part
-    /// of the way to any threshold above 100 ms. Prints READY once the loop runs.
-    static func busyLoop(seconds: Int) {
+    /// until the helper receives SIGTERM: whenever the process is stopped, a job is under
+    /// way, blocked part of the way to any threshold above 100 ms. Prints READY once the
+    /// loop runs.
+    static func busyLoop() {
+        // Every thread inherits the block; the main thread takes SIGTERM with sigwait.
+        var terminate = sigset_t()
+        sigemptyset(&terminate)
+        sigaddset(&terminate, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &terminate, nil)
         let watchdog = Watchdog.start()
         let jobs = HelperCounter()
+        let stop = HelperCounter()
         let thread = HelperThread {
             let heartbeat = watchdog.registerCurrentThread(name: "busy")
             announce("READY")
-            let end = lwd_monotonic_ns() + Int64(seconds) * 1_000_000_000
-            while lwd_monotonic_ns() < end {
+            while stop.value == 0 {
                 heartbeat.beat()
                 helperBlockedInSleep(milliseconds: 60)
                 heartbeat.beat()
@@ -28,6 +34,9 @@ enum SuspensionScenarios {
             }
             heartbeat.unregister()
         }
+        var received: Int32 = 0
+        sigwait(&terminate, &received)
+        stop.add()
         thread.join()
         Watchdog.stopShared()
         printResult(["jobs": jobs.value])

@@ -11,7 +11,7 @@ func argument(_ index: Int, default value: Int) -> Int {
 
 switch arguments.first {
 case "busy-loop":
-    SuspensionScenarios.busyLoop(seconds: argument(1, default: 5))
+    SuspensionScenarios.busyLoop()
 case "stalls":
     SuspensionScenarios.stalls(count: argument(1, default: 3), milliseconds: argument(2, default: 400))
 case "profiler-before":

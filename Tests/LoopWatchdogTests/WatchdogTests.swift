@@ -234,9 +234,18 @@ final class ScriptedLoop: @unchecked Sendable {
     }
 
     func run(_ steps: [Step]) {
+        run(steps, releasing: {})
+    }
+
+    /// Runs `steps`, calling `releasing` on the calling thread meanwhile (to unblock a
+    /// step from outside), and waits until the script is done.
+    func run(_ steps: [Step], releasing: () -> Void) {
         lock.lock()
         script = steps
         lock.broadcast()
+        lock.unlock()
+        releasing()
+        lock.lock()
         while script != nil { lock.wait() }
         lock.unlock()
     }
