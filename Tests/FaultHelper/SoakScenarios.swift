@@ -15,11 +15,12 @@ enum SoakScenarios {
 
     /// `loops` loops on their own threads. Each idles 20-120 ms, runs a few short jobs,
     /// then blocks 150-250 ms (in a sleep, or a spin for every 32nd loop), one round
-    /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms.
+    /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms. (Stalls and
+    /// threshold times `timeScale`.)
     static func soak(loops: Int, stallsPerLoop: Int) {
         let events = EventLog()
         let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)), environment: [:],
+            configuration: Configuration(threshold: .milliseconds(50 * timeScale)), environment: [:],
             onEvent: { events.append($0) })
         watchdog.start()
         let intended = Mutex<[Intended]>([])
@@ -36,7 +37,7 @@ enum SoakScenarios {
                     sleepMilliseconds(Int.random(in: 20...120, using: &generator))
                     heartbeat.markBusy()
                     for _ in 0..<Int.random(in: 1...5, using: &generator) { heartbeat.beat() }
-                    let milliseconds = Int.random(in: 150...250, using: &generator)
+                    let milliseconds = Int.random(in: 150...250, using: &generator) * timeScale
                     heartbeat.beat()
                     if index % 32 == 0 {
                         helperBlockedInSpin(milliseconds: milliseconds)
@@ -98,7 +99,9 @@ enum SoakScenarios {
             if reported.count != stalls.count { unmatched += abs(reported.count - stalls.count) }
             for (stall, event) in zip(stalls, reported) {
                 let blocked = event.blocked
-                if blocked < .milliseconds(stall.milliseconds - 40) || blocked > .milliseconds(stall.milliseconds + 150) {
+                if blocked < .milliseconds(stall.milliseconds - 40 * timeScale)
+                    || blocked > .milliseconds(stall.milliseconds + 150 * timeScale)
+                {
                     durationsOff += 1
                 }
             }
@@ -111,11 +114,12 @@ enum SoakScenarios {
 
     /// `count` loops on threads that come and go, 8 at a time: each registers, beats,
     /// goes idle, and then unregisters (even ones) or just exits (odd ones); every 100th
-    /// blocks 150 ms first, a stall that must be reported once and ended once.
+    /// blocks 150 ms first, a stall that must be reported once and ended once. Threshold
+    /// 50 ms. (Both times `timeScale`.)
     static func cycles(count: Int) {
         let events = EventLog()
         let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)), environment: [:],
+            configuration: Configuration(threshold: .milliseconds(50 * timeScale)), environment: [:],
             onEvent: { events.append($0) })
         watchdog.start()
         func batch(_ range: Range<Int>, stallAt stalls: @escaping @Sendable (Int) -> Bool) {
@@ -124,7 +128,7 @@ enum SoakScenarios {
                 threads.append(HelperThread {
                     let heartbeat = watchdog.registerCurrentThread(name: "cycle-\(index)")
                     for _ in 0..<10 { heartbeat.beat() }
-                    if stalls(index) { helperBlockedInSleep(milliseconds: 150) }
+                    if stalls(index) { helperBlockedInSleep(milliseconds: 150 * timeScale) }
                     heartbeat.markIdle()
                     sleepMilliseconds(2)
                     if index % 2 == 0 { heartbeat.unregister() }

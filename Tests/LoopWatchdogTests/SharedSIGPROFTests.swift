@@ -24,8 +24,12 @@ extension FaultSuite {
             #expect(result["captures"] as? [String] == ["signal", "signal", "signal"], "\(result)")
             #expect(int(result, "ours") == 3, "\(result)")
             #expect(int(result, "late_dropped") == 0, "\(result)")
+            // Under ThreadSanitizer the handler runs at TSan's next safe point, not where
+            // the thread was: the counts above hold, the interrupted frame does not.
             let symbols = result["began_symbols"] as? [String] ?? []
-            #expect(symbols.allSatisfy { $0.contains("helperBlockedInSpin") }, "\(symbols)")
+            if !Sanitizer.thread {
+                #expect(symbols.allSatisfy { $0.contains("helperBlockedInSpin") }, "\(symbols)")
+            }
         }
 
         /// A profiler installed after ours replaces our handler without chaining: we send no
@@ -43,7 +47,11 @@ extension FaultSuite {
                 result["captures"] as? [String] == ["sigprof-handler-replaced", "sigprof-handler-replaced", "syscall"],
                 "\(result)")
             let symbols = result["began_symbols"] as? [String] ?? []
-            #expect(symbols.last?.contains("helperBlockedInPipeRead") == true, "\(symbols)")
+            #expect(symbols.last?.contains("read") == true, "\(symbols)")
+            if !Sanitizer.thread {  // TSan's read interceptor keeps no frame record, and
+                // the scanning unwinder may then skip the caller (RELIABILITY.md, limits)
+                #expect(symbols.last?.contains("helperBlockedInPipeRead") == true, "\(symbols)")
+            }
             let warnings = child.standardError.split(separator: "\n").filter { $0.contains("SIGPROF handler was replaced") }
             #expect(warnings.count == 1, "\(child.standardError.suffix(2_000))")
         }
@@ -84,7 +92,10 @@ extension FaultSuite {
             #expect(began[0].capture == .unavailable("sigprof-blocked"))
             #expect(began[0].frames.isEmpty)
             #expect(began[1].capture == .syscall)
-            #expect(began[1].frames.contains { $0.symbol?.contains("readOneByteFromPipe") == true }, "\(began[1].frames)")
+            if !Sanitizer.thread {  // TSan's read interceptor keeps no frame record, and
+                // the scanning unwinder may then skip the caller (RELIABILITY.md, limits)
+                #expect(began[1].frames.contains { $0.symbol?.contains("readOneByteFromPipe") == true }, "\(began[1].frames)")
+            }
             #expect(events.all.filter { $0.kind == .ended }.count == 2)
         }
 
@@ -147,3 +158,4 @@ func waitUntilParked(_ tid: Int32, inSystemCall number: Int64) {
         usleep(1_000)
     }
 }
+
