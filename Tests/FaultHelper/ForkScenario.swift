@@ -88,3 +88,30 @@ enum ForkScenario {
         _exit(0)
     }
 }
+
+/// fork() while the shared watchdog's thread sleeps, then `Watchdog.start()` in the child:
+/// the inherited shared watchdog is replaced and released there. Its condition variable
+/// had the parent's watchdog thread as a waiter, which does not exist in the child;
+/// releasing it must not wait for that thread. The child (alarm(10) as a guard) exits 0
+/// once the fresh shared watchdog runs and has stopped.
+enum ForkSharedScenario {
+    static func run() {
+        Watchdog.start(configuration: Configuration(threshold: .milliseconds(50)))
+        sleepMilliseconds(100)  // the watchdog thread is now asleep between ticks
+        let child = fork()
+        if child < 0 { fail("fork: \(errno)") }
+        if child == 0 {
+            alarm(10)
+            Watchdog.start(configuration: Configuration(threshold: .milliseconds(50)))
+            let running = Watchdog.shared?.isRunning == true
+            Watchdog.stopShared()
+            _exit(running ? 0 : 11)
+        }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        let childExit = (status & 0x7f) == 0 ? Int((status >> 8) & 0xff) : 128 + Int(status & 0x7f)
+        let parentRunning = Watchdog.shared?.isRunning == true
+        Watchdog.stopShared()
+        printResult(["child_exit": childExit, "parent_running": parentRunning])
+    }
+}

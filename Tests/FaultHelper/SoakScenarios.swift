@@ -140,7 +140,6 @@ enum SoakScenarios {
         // images and reads their symbol tables once) happens before the baseline.
         batch(0..<8, stallAt: { $0 == 0 })
         sleepMilliseconds(200)
-        let warmEvents = events.all.count
         let before = ResourceFigures.baseline()
         var done = 0
         while done < count {
@@ -151,7 +150,9 @@ enum SoakScenarios {
         sleepMilliseconds(300)  // a few ticks: retired loops are dropped
         let after = ResourceFigures.now()
         watchdog.stop()
-        var fields = eventFields(Array(events.all.dropFirst(warmEvents)))
+        // Only the measured loops' events (the warm-up's may be delivered late).
+        let warmUpNames = Set((0..<8).map { "cycle-\($0)" })
+        var fields = eventFields(events.all.filter { !warmUpNames.contains($0.loopName) })
         fields.removeValue(forKey: "captures")
         fields.removeValue(forKey: "began_symbols")
         fields["cycles"] = count

@@ -20,6 +20,8 @@ case "profiler-after":
     ProfilerScenarios.profilerInstalledAfter()
 case "fork":
     ForkScenario.run()
+case "fork-shared":
+    ForkSharedScenario.run()
 case "soak":
     SoakScenarios.soak(loops: argument(1, default: 64), stallsPerLoop: argument(2, default: 8))
 case "cycles":
@@ -27,6 +29,6 @@ case "cycles":
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|soak|cycles|idle [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle [ARGUMENTS]")
 }
 exit(0)

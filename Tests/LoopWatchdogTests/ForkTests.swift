@@ -57,6 +57,17 @@ extension FaultSuite {
         /// A host process (the helper) forks while its watchdog runs and the child goes on in
         /// Swift: the inherited watchdog is inert there (not running, stop() returns, a
         /// registration is ignored), a fresh one works, and the parent's keeps working.
+        /// `Watchdog.start()` in a fork child replaces the inherited shared watchdog with a
+        /// running one and releases the inherited one there, though the parent's watchdog
+        /// thread was asleep on its condition variable at the fork (on glibc versions whose
+        /// pthread_cond_destroy waits for waiters this would hang: alarm(10) gives 142).
+        @Test(.disabled(if: Sanitizer.thread, "ThreadSanitizer does not support starting threads in the child of a multi-threaded fork (it exits with 66)"))
+        func releasingTheInheritedSharedWatchdogInTheChildDoesNotHang() async throws {
+            let (result, child) = try await ChildProcess.runHelper(["fork-shared"])
+            #expect(int(result, "child_exit") == 0, "\(result) \(child.standardError.suffix(2_000))")
+            #expect(result["parent_running"] as? Bool == true, "\(result)")
+        }
+
         @Test(.disabled(if: Sanitizer.thread, "ThreadSanitizer does not support starting threads in the child of a multi-threaded fork (it exits with 66)"))
         func childGetsAnInertWatchdogAndCanStartItsOwn() async throws {
             let (result, child) = try await ChildProcess.runHelper(["fork"])

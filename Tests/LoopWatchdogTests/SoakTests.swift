@@ -78,7 +78,11 @@ extension FaultSuite {
             print("FIGURE stalls stalls=10000 began=\(counts.began - 1_000) ended=\(counts.ended - 1_000) before_rss_kb=\(before) after_rss_kb=\(after)")
             #expect(counts.began == 11_000 && counts.ended == 11_000, "\(counts)")
             #expect(counts.distinctBegan == 11_000 && counts.distinctEnded == 11_000, "\(counts)")
-            #expect(counts.endedWithoutBegan == 0 && counts.withoutStack == 0, "\(counts)")
+            #expect(counts.endedWithoutBegan == 0, "\(counts)")
+            // The loop's thread is parked in a sleep, so every capture has a stack; under a
+            // sanitizer its short runs between sleeps are slow enough to be caught running
+            // now and then, and a signal capture can then time out.
+            #expect(counts.withoutStack <= (Sanitizer.any ? 110 : 0), "\(counts)")
             // Other tests run in parallel in this process: a wide bound, still far below
             // what keeping anything per stall would cost.
             if !Sanitizer.any {  // shadow memory grows by design under a sanitizer
@@ -97,6 +101,7 @@ final class StallTally: Sendable {
         var distinctEnded = 0
         var endedWithoutBegan = 0
         var withoutStack = 0
+        var stacklessOutcomes = Set<String>()
     }
     private struct State {
         var counts = Counts()
@@ -112,7 +117,10 @@ final class StallTally: Sendable {
                 state.counts.began += 1
                 if state.seenBegan.insert(event.stallID).inserted { state.counts.distinctBegan += 1 }
                 state.open.insert(event.stallID)
-                if !event.capture.hasStack || event.frames.isEmpty { state.counts.withoutStack += 1 }
+                if !event.capture.hasStack || event.frames.isEmpty {
+                    state.counts.withoutStack += 1
+                    state.counts.stacklessOutcomes.insert(event.capture.description)
+                }
             } else if event.kind == .ended {
                 state.counts.ended += 1
                 if state.seenEnded.insert(event.stallID).inserted { state.counts.distinctEnded += 1 }

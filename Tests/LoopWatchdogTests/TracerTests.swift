@@ -11,7 +11,11 @@ extension FaultSuite {
         private func runTraced(policy: String?) async throws -> (events: [String], stderr: String) {
             let output = "\(NSTemporaryDirectory())lwd-traced-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
             defer { unlink(output) }
-            var environment = ["LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": output, "LOOP_WATCHDOG_THRESHOLD": "100ms"]
+            var environment = [
+            "LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": output, "LOOP_WATCHDOG_THRESHOLD": "100ms",
+            // LeakSanitizer cannot run under ptrace; without AddressSanitizer this is unused.
+            "ASAN_OPTIONS": "detect_leaks=0",
+        ]
             if let policy { environment["LOOP_WATCHDOG_WHEN_TRACED"] = policy }
             let child = try ChildProcess(
                 "/usr/bin/strace", ["-f", "-qq", "-o", "/dev/null", "--", ChildProcess.helper, "stalls", "3", "400"],
