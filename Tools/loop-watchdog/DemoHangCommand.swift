@@ -39,13 +39,17 @@ struct DemoHangCommand: ParsableCommand {
 }
 
 /// Locks a mutex that this thread already holds: a self-deadlock, blocked in a futex wait
-/// that no signal ends (the stack is captured by SIGPROF, and the wait resumes).
+/// that no signal ends (the stack is captured by SIGPROF, and the wait resumes). Returns
+/// the time it waited (never, in practice): work after the call keeps release builds from
+/// turning it into a jump, which would drop this function from the stack.
 @inline(never)
 @discardableResult
-func waitForLockThatIsNeverReleased() -> Int32 {
+func waitForLockThatIsNeverReleased() -> Int64 {
     let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     mutex.initialize(to: pthread_mutex_t())
     pthread_mutex_init(mutex, nil)
     pthread_mutex_lock(mutex)
-    return pthread_mutex_lock(mutex)
+    let start = lwd_monotonic_ns()
+    pthread_mutex_lock(mutex)
+    return lwd_monotonic_ns() - start
 }
