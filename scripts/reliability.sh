@@ -24,8 +24,8 @@ if [ $sanitizers -eq 1 ]; then
   for kind in thread address; do
     if bash scripts/sanitizers.sh "$kind" >"$log" 2>&1; then result=passed; else result=FAILED; status=1; fi
     summary=$(grep -E '^(✔|✘) Test run with' "$log" | tail -1)
-    skipped=$(grep -c ' skipped' "$log" || true)
-    echo "  $kind sanitizer: $result; $summary ($skipped lines about skipped tests)"
+    skipped=$(grep -E '^➜ Test .* skipped' "$log" | sed 's/^➜ Test //; s/ skipped.*//' | sort -u | paste -sd, - || true)
+    echo "  $kind sanitizer: $result; $summary; skipped: ${skipped:-none}"
   done
 fi
 exit $status

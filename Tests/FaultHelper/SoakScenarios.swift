@@ -14,7 +14,7 @@ enum SoakScenarios {
     }
 
     /// `loops` loops on their own threads. Each idles 20-120 ms, runs a few short jobs,
-    /// then blocks 150-250 ms (in a sleep, or a spin for every 32nd loop), one round
+    /// then blocks 300-450 ms (in a sleep, or a spin for every 32nd loop), one round
     /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms. (Stalls and
     /// threshold times `timeScale`.)
     static func soak(loops: Int, stallsPerLoop: Int) {
@@ -37,7 +37,7 @@ enum SoakScenarios {
                     sleepMilliseconds(Int.random(in: 20...120, using: &generator))
                     heartbeat.markBusy()
                     for _ in 0..<Int.random(in: 1...5, using: &generator) { heartbeat.beat() }
-                    let milliseconds = Int.random(in: 150...250, using: &generator) * timeScale
+                    let milliseconds = Int.random(in: 300...450, using: &generator) * timeScale
                     heartbeat.beat()
                     if index % 32 == 0 {
                         helperBlockedInSpin(milliseconds: milliseconds)
