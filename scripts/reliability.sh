@@ -23,9 +23,13 @@ grep -E '^(✔|✘) Test run with' "$log" | sed 's/^/  fault suite: /' || true
 if [ $sanitizers -eq 1 ]; then
   for kind in thread address; do
     if bash scripts/sanitizers.sh "$kind" >"$log" 2>&1; then result=passed; else result=FAILED; status=1; fi
+    # Kept beside the build it tested: .build-tsan/ or .build-asan/ (ignored by git).
+    scratch=.build-tsan
+    if [ "$kind" = address ]; then scratch=.build-asan; fi
+    cp "$log" "$scratch/reliability-test.log"
     summary=$(grep -E '^(✔|✘) Test run with' "$log" | tail -1)
     skipped=$(grep -E '^➜ Test .* skipped' "$log" | sed 's/^➜ Test //; s/ skipped.*//' | sort -u | paste -sd, - || true)
-    echo "  $kind sanitizer: $result; $summary; skipped: ${skipped:-none}"
+    echo "  $kind sanitizer: $result; $summary; skipped: ${skipped:-none} (log: $scratch/reliability-test.log)"
   done
 fi
 exit $status

@@ -15,8 +15,8 @@ enum SoakScenarios {
 
     /// `loops` loops on their own threads. Each idles 20-120 ms, runs a few short jobs,
     /// then blocks 300-450 ms (in a sleep, or a spin for every 32nd loop), one round
-    /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms. (Stalls and
-    /// threshold times `timeScale`.)
+    /// for warm-up and `stallsPerLoop` rounds measured. Threshold 50 ms. (Under a
+    /// sanitizer: threshold times `timeScale`, stalls 300 ms longer.)
     static func soak(loops: Int, stallsPerLoop: Int) {
         let events = EventLog()
         let watchdog = Watchdog(
@@ -37,7 +37,8 @@ enum SoakScenarios {
                     sleepMilliseconds(Int.random(in: 20...120, using: &generator))
                     heartbeat.markBusy()
                     for _ in 0..<Int.random(in: 1...5, using: &generator) { heartbeat.beat() }
-                    let milliseconds = Int.random(in: 300...450, using: &generator) * timeScale
+                    // Under a sanitizer longer, but still under the 1 s of a `continuing`.
+                    let milliseconds = Int.random(in: 300...450, using: &generator) + (timeScale - 1) * 100
                     heartbeat.beat()
                     if index % 32 == 0 {
                         helperBlockedInSpin(milliseconds: milliseconds)

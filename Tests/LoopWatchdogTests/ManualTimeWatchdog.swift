@@ -8,14 +8,16 @@ import Testing
 
 /// A watchdog whose ticks the test drives with manual time (`WatchdogLoop.tick(now:)`),
 /// watching one loop whose counters the test moves. The loop's thread is real: it stays
-/// parked in a sleep, so a capture, when one happens, is real too.
+/// parked in poll(2) until the end, so a capture, when one happens, is real too (and
+/// always signal-free: poll is cut short by signals, so it is never signalled).
 final class ManualTimeWatchdog: @unchecked Sendable {
     let events = EventCollector()
     let watchdog: Watchdog
     let loop: WatchdogLoop
     let heartbeat: LoopHeartbeat
     private let parked: PlainThread
-    private let release = StopFlag()
+    /// The loop thread polls `wake[0]`; deinit writes to `wake[1]`.
+    private let wake: [Int32]
     /// The current manual time, monotonic ns; it starts at the real time of registration
     /// (the loop's busy mark is a real timestamp) and then moves only when the test says.
     private(set) var now: Int64 = 0
@@ -29,13 +31,17 @@ final class ManualTimeWatchdog: @unchecked Sendable {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             environment: [:], onEvent: onEvent ?? { events.append($0) })
         loop = WatchdogLoop(watchdog: watchdog, capturer: StackCapturer(maxFrames: 64))
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        wake = fds
         let holder = Mutex<LoopHeartbeat?>(nil)
-        let release = self.release
+        let readEnd = fds[0]
         let watchdog = self.watchdog
         parked = try #require(
             PlainThread.start(name: "manual-loop") {
                 holder.withLock { $0 = watchdog.registerCurrentThread(name: "manual") }
-                while !release.isRaised { usleep(20_000) }
+                var entry = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+                while poll(&entry, 1, -1) < 0 && errno == EINTR {}
             })
         var registered: LoopHeartbeat?
         while registered == nil {
@@ -48,8 +54,11 @@ final class ManualTimeWatchdog: @unchecked Sendable {
     }
 
     deinit {
-        release.raise()
+        var byte: UInt8 = 1
+        _ = write(wake[1], &byte, 1)
         parked.join()
+        close(wake[0])
+        close(wake[1])
     }
 
     /// One tick, `step` after the previous one.
@@ -65,9 +74,3 @@ final class ManualTimeWatchdog: @unchecked Sendable {
     }
 }
 
-/// A flag one thread raises and others poll.
-final class StopFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
-    var isRaised: Bool { raised.load(ordering: .relaxed) }
-    func raise() { raised.store(true, ordering: .relaxed) }
-}

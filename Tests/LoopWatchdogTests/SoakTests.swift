@@ -26,7 +26,10 @@ extension FaultSuite {
             #expect(int(result, "began") == int(result, "intended"), "\(result) \(pauses)")
             #expect(int(result, "ended") == int(result, "intended"), "\(result) \(pauses)")
             #expect(int(result, "complete_stalls") == int(result, "intended"), "\(result)")
-            #expect(int(result, "began_with_stack") == int(result, "intended"), "\(result)")
+            // Every 32nd loop spins, and is captured by signal: under ThreadSanitizer, which
+            // defers signals to its own safe points, such a capture may time out.
+            let spinningStalls = Sanitizer.thread ? 2 * 9 : 0
+            #expect(int(result, "began_with_stack") >= int(result, "intended") - spinningStalls, "\(result)")
             #expect(int(result, "unmatched") == 0, "\(result)")
             #expect(int(result, "durations_off") == 0, "\(result)")
             #expect(int(result, "continuing") == 0, "\(result)")
@@ -81,10 +84,9 @@ extension FaultSuite {
             #expect(counts.began == 11_000 && counts.ended == 11_000, "\(counts)")
             #expect(counts.distinctBegan == 11_000 && counts.distinctEnded == 11_000, "\(counts)")
             #expect(counts.endedWithoutBegan == 0, "\(counts)")
-            // The loop's thread is parked in a sleep, so every capture has a stack; under a
-            // sanitizer its short runs between sleeps are slow enough to be caught running
-            // now and then, and a signal capture can then time out.
-            #expect(counts.withoutStack <= (Sanitizer.any ? 110 : 0), "\(counts)")
+            // The loop's thread stays parked in poll(2): every capture is signal-free and has
+            // a stack.
+            #expect(counts.withoutStack == 0, "\(counts)")
             // Other tests run in parallel in this process: a wide bound, still far below
             // what keeping anything per stall would cost.
             if !Sanitizer.any {  // shadow memory grows by design under a sanitizer
