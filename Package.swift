@@ -39,11 +39,27 @@ let package = Package(
             ],
             path: "Tools/loop-watchdog"
         ),
+        // C parts of the fault suite: a second SIGPROF user (a setitimer profiler), fork
+        // while a capture is in flight, threads that sit inside malloc or dl_iterate_phdr.
+        .target(
+            name: "CLoopWatchdogTestSupport",
+            dependencies: ["CLoopWatchdog"],
+            path: "Tests/CLoopWatchdogTestSupport",
+            cSettings: [.define("_GNU_SOURCE"), .define("UNW_LOCAL_ONLY")]
+        ),
+        // A child process for the fault suite: runs one scenario per invocation, in a fresh
+        // process (signal handlers, fork, stop/continue, tracers, soak figures).
+        .executableTarget(
+            name: "lwd-fault-helper",
+            dependencies: ["LoopWatchdog", "CLoopWatchdog", "CLoopWatchdogTestSupport"],
+            path: "Tests/FaultHelper"
+        ),
         .testTarget(
             name: "LoopWatchdogTests",
             dependencies: [
                 "LoopWatchdog",
                 "CLoopWatchdog",
+                "CLoopWatchdogTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -13,6 +13,7 @@
 // function saving RBP as an ordinary register, not a real frame record: the scan goes on
 // past it so the caller's return address is not lost.
 #include "CLoopWatchdog.h"
+#include "fork_safety.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -163,11 +164,19 @@ static int starts_frame_chain(const stack_window *window, uintptr_t at, uintptr_
            find_text((uintptr_t)next_returning) != NULL;
 }
 
+// One capture at a time: callers hold parked_lock.
+static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
+static stack_window window;
+
+void lwd_parked_unwind_reset_after_fork(void) {
+    static const pthread_mutex_t initial = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&parked_lock, &initial, sizeof initial);
+    memcpy(&text.lock, &initial, sizeof initial);
+}
+
 int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
                              uintptr_t stack_high, uintptr_t *frames, int32_t max_frames) {
     if (max_frames < 1) return -EINVAL;
-    static stack_window window; // one capture at a time: callers hold parked_lock
-    static pthread_mutex_t parked_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&parked_lock);
     pthread_mutex_lock(&text.lock);
     refresh_text_ranges();

@@ -210,3 +210,27 @@ int lwd_tracer_pid(void) {
     if (!field) return -EPROTO;
     return (int)strtol(field, NULL, 10);
 }
+
+// The watchdog thread's own schedstat, so that a late wake-up can be told apart: stopped
+// (the process, or the machine) or starved of CPU.
+int lwd_open_thread_schedstat(void) {
+    int fd;
+    do { fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
+}
+
+int64_t lwd_thread_scheduled_ns(int fd) {
+    char text[128];
+    ssize_t n;
+    // seq_file: reading from offset 0 regenerates the line.
+    do { n = pread(fd, text, sizeof text - 1, 0); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    text[n] = '\0';
+    char *end = NULL;
+    long long running = strtoll(text, &end, 10);
+    if (end == text) return -EPROTO;
+    char *cursor = end;
+    long long waiting = strtoll(cursor, &end, 10);
+    if (end == cursor || running < 0 || waiting < 0) return -EPROTO;
+    return (int64_t)running + (int64_t)waiting;
+}

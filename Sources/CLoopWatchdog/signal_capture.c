@@ -12,13 +12,36 @@
 //                                   <--------  state = DONE; futex_wake
 //   copy frames; state = IDLE
 //   on timeout: CAS REQUESTED->IDLE cancels; a signal that arrives later finds no request
-//   and is dropped (late_budget), never forwarded as if it were someone else's.
+//   and is dropped (late_budget, for LATE_WINDOW_NS), never forwarded as if it were
+//   someone else's.
 //
-// Async-signal safety of the handler: it calls only syscall(2) (gettid, futex),
-// clock_gettime, getpid, libunwind's local unwinder (no malloc: it uses its own mempool
-// and dl_iterate_phdr, whose loader lock is recursive for the interrupted thread), C11
-// atomics on lock-free words, and the previous handler. errno is saved and restored.
+// Async-signal safety of handle_sigprof, call by call (review this list with every change):
+//   - errno: saved on entry, restored on every exit path.
+//   - getpid(), syscall(SYS_gettid), syscall(SYS_futex, FUTEX_WAKE): plain system calls,
+//     async-signal-safe by POSIX (getpid) or by being raw syscalls without libc state.
+//   - clock_gettime(CLOCK_MONOTONIC): async-signal-safe (POSIX.1-2008); a vDSO read.
+//   - C11 atomics on lock-free words (the _Static_asserts below): no locks.
+//   - the slot: a static array, preallocated; the handler writes it only after winning the
+//     CAS REQUESTED->CLAIMED, and the watchdog reads it only after seeing DONE.
+//   - libunwind's local unwinder (unw_init_local2, unw_get_reg, unw_step) with
+//     UNW_LOCAL_ONLY: documented by libunwind as async-signal-safe. It allocates nothing
+//     from malloc (its caches live in static memory and mmap'd pools), and finds unwind
+//     tables with dl_iterate_phdr, whose loader lock is recursive: a thread interrupted
+//     inside dl_iterate_phdr re-enters it safely (tested: CaptureTests, "inside
+//     dl_iterate_phdr"); a thread interrupted inside malloc is never asked to malloc
+//     again (tested: "inside malloc").
+//   - the previous handler (forward): whatever was installed before us; it was written to
+//     run in signal context, and we call it exactly as the kernel would have.
+// Nothing in the handler takes a lock, allocates, formats text or touches stdio.
+//
+// fork(): a child inherits the handler and this file's statics, but not the watchdog
+// thread. If the fork happened while a capture was in flight, capture_lock would stay
+// locked forever and the slot would stay REQUESTED in the child. A pthread_atfork child
+// handler (registered by lwd_signal_capture_install) puts every lock and the slot back
+// to their initial state; the handler stays installed in the child and keeps forwarding
+// SIGPROFs that are not ours (exec resets it to the default, as for every handler).
 #include "CLoopWatchdog.h"
+#include "fork_safety.h"
 
 #include <errno.h>
 #include <libunwind.h>
@@ -59,8 +82,14 @@ static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sigaction previous_action;
 static _Atomic int installed;
 // Requests cancelled after their signal was sent: that many SIGPROFs from ourselves may
-// still arrive with no request waiting, and must be dropped.
+// still arrive with no request waiting, and must be dropped. Only until late_until_ns:
+// a cancelled signal that never arrives (its thread exited, or something else consumed
+// it) must not make us swallow another in-process SIGPROF user's signal much later.
 static _Atomic uint64_t late_budget;
+static _Atomic int64_t late_until_ns;
+// How long after a cancellation a stray signal of ours is still expected.
+#define LATE_WINDOW_NS (10LL * 1000000000LL)
+static int atfork_registered;
 static _Atomic uint64_t count_ours;
 static _Atomic uint64_t count_forwarded;
 static _Atomic uint64_t count_late;
@@ -130,7 +159,7 @@ static void handle_sigprof(int signo, siginfo_t *info, void *context) {
             errno = saved_errno;
             return;
         }
-        uint64_t budget = atomic_load(&late_budget);
+        uint64_t budget = now_ns() < atomic_load(&late_until_ns) ? atomic_load(&late_budget) : 0;
         while (budget > 0) {
             if (atomic_compare_exchange_weak(&late_budget, &budget, budget - 1)) {
                 atomic_fetch_add(&count_late, 1);
@@ -154,11 +183,35 @@ static void warm_up_unwinder(void) {
     while (steps++ < 64 && unw_step(&cursor) > 0) {}
 }
 
+// pthread_atfork child handler: the child has only the thread that forked, so no capture
+// is in flight there whatever the parent was doing; put every lock and the slot back to
+// their initial state. Runs in the child before fork() returns; touches only this file's
+// statics and the unwinder's.
+static void reset_after_fork_in_child(void) {
+    static const pthread_mutex_t initial = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&capture_lock, &initial, sizeof initial);
+    memcpy(&install_lock, &initial, sizeof initial);
+    atomic_store(&slot.target, 0);
+    atomic_store(&slot.state, SLOT_IDLE);
+    atomic_store(&late_budget, 0);
+    atomic_store(&late_until_ns, 0);
+    lwd_parked_unwind_reset_after_fork();
+}
+
 int lwd_signal_capture_install(void) {
     pthread_mutex_lock(&install_lock);
     if (atomic_load(&installed)) {
         pthread_mutex_unlock(&install_lock);
         return 0;
+    }
+    if (!atfork_registered) {
+        // Before the handler goes in, so that no fork can see one without the other.
+        int rc = pthread_atfork(NULL, NULL, reset_after_fork_in_child);
+        if (rc != 0) {
+            pthread_mutex_unlock(&install_lock);
+            return -rc;
+        }
+        atfork_registered = 1;
     }
     warm_up_unwinder();
     struct sigaction action;
@@ -188,6 +241,14 @@ void lwd_signal_counters_read(lwd_signal_counters *counters) {
     counters->ours = atomic_load(&count_ours);
     counters->forwarded = atomic_load(&count_forwarded);
     counters->late_ours_dropped = atomic_load(&count_late);
+}
+
+// Records that one signal of ours may still arrive with no request waiting.
+static void expect_late_signal(void) {
+    int64_t now = now_ns();
+    if (now >= atomic_load(&late_until_ns)) atomic_store(&late_budget, 0);
+    atomic_fetch_add(&late_budget, 1);
+    atomic_store(&late_until_ns, now + LATE_WINDOW_NS);
 }
 
 static int send_sigprof(pid_t tid, int pidfd) {
@@ -246,9 +307,10 @@ lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_n
         uint32_t expected = SLOT_REQUESTED;
         if (atomic_compare_exchange_strong(&slot.state, &expected, SLOT_IDLE)) {
             atomic_store(&slot.target, 0);
-            // A thread that died with the signal pending will never consume it.
-            int alive = lwd_thread_alive(tid);
-            if (alive) atomic_fetch_add(&late_budget, 1);
+            // A thread that died with the signal pending will never consume it. Asked
+            // through the pidfd where there is one: the tid may already name a new thread.
+            int alive = pidfd >= 0 ? lwd_thread_pidfd_alive(pidfd) : lwd_thread_alive(tid);
+            if (alive) expect_late_signal();
             pthread_mutex_unlock(&capture_lock);
             return alive ? LWD_CAPTURE_TIMED_OUT : LWD_CAPTURE_THREAD_GONE;
         }

@@ -51,6 +51,17 @@ int lwd_thread_alive(pid_t tid) {
     return rc == 0 || errno != ESRCH;
 }
 
+// Signal 0 through the thread's own pidfd: unlike a tid, it cannot name a newer thread.
+int lwd_thread_pidfd_alive(int pidfd) {
+#ifdef SYS_pidfd_send_signal
+    long rc = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+    return rc == 0 || errno != ESRCH;
+#else
+    (void)pidfd;
+    return 1;
+#endif
+}
+
 // One clock for the whole package, readable from C and Swift alike.
 int64_t lwd_monotonic_ns(void) {
     struct timespec now;

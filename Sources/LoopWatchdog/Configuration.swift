@@ -27,11 +27,18 @@ public struct Configuration: Sendable, Hashable {
     /// The most frames captured per stack. Environment `LOOP_WATCHDOG_MAX_FRAMES`;
     /// default 64, clamped to 1 ... 256.
     public var maxFrames: Int?
-    /// A file to which hangs are also written. Environment `LOOP_WATCHDOG_HANG_FILE`;
-    /// default none.
+    /// A file that always holds the stalls in progress with their latest stacks, so that a
+    /// process killed in the middle of a hang leaves the evidence behind. Written when a
+    /// stall begins, at each `continuing`, and when it ends (it then says so and keeps the
+    /// last stack); replaced atomically (a temporary file, then `rename`), on the reporter
+    /// queue. `%p` in the path becomes the process id, `%%` a percent sign. Environment
+    /// `LOOP_WATCHDOG_HANG_FILE`; default none.
     public var hangFile: String?
-    /// Whether stalls are reported while a debugger or tracer is attached. Environment
-    /// `LOOP_WATCHDOG_WHEN_TRACED` (`suppress` or `report`); default suppress.
+    /// Whether stalls are reported while a debugger or tracer is attached (`TracerPid` of
+    /// /proc/self/status, read only when a report is due and reused for a second). Under
+    /// `suppress` such stalls are neither captured (no signal goes into a traced process)
+    /// nor reported, and one info line says so. Environment `LOOP_WATCHDOG_WHEN_TRACED`
+    /// (`suppress` or `report`); default suppress.
     public var whenTraced: TracedPolicy?
 
     /// Creates a configuration; every property left `nil` comes from the environment or

@@ -21,7 +21,16 @@ final class IntervalSleeper: @unchecked Sendable {
         pthread_condattr_destroy(&attributes)
     }
 
+    /// The process that created the sleeper.
+    private let ownerProcess = getpid()
+
     deinit {
+        // In the child of a fork, the parent's watchdog thread may have been waiting on the
+        // condition when the process forked, and it does not exist there. glibc versions
+        // whose pthread_cond_destroy waits for every counted waiter to leave (the condvar
+        // of glibc 2.25 did; Debian 12's 2.36 no longer counts them) would hang the child
+        // forever. Leak the two small allocations there instead.
+        guard getpid() == ownerProcess else { return }
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
         condition.deallocate()

@@ -65,6 +65,6 @@ public final class LoopHeartbeat: Sendable {
 
     /// Stops watching this loop. Idempotent. Called automatically when the thread exits.
     public func unregister() {
-        record.retired.store(true, ordering: .relaxed)
+        record.retire()
     }
 }

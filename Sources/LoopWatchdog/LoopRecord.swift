@@ -54,6 +54,14 @@ final class LoopRecord: Sendable {
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
+    /// Marks the loop unregistered (its thread exited or it unregistered) and wakes a
+    /// parked watchdog, so that the record and its descriptors are dropped soon. Sequentially
+    /// consistent, pairing with the watchdog's `stillIdle` check (see IdleGate).
+    func retire() {
+        retired.store(true, ordering: .sequentiallyConsistent)
+        idleGate?.loopWentBusy()
+    }
+
     deinit {
         lwd_close_fd(pidfd)
         lwd_close_fd(procFiles.syscall)

@@ -8,7 +8,15 @@ import Glibc
 /// 2. parked in a call that a signal would cut short with EINTR (sleeps, poll, epoll, ...),
 ///    or SIGPROF blocked while parked anywhere: unwind without a signal;
 /// 3. SIGPROF blocked while running: no stack, with the reason;
-/// 4. otherwise: SIGPROF through the thread's pidfd (or tgkill) and unwind in the handler.
+/// 4. our SIGPROF handler replaced by someone else's: unwind without a signal when parked
+///    in any system call, otherwise no stack (`sigprof-handler-replaced`);
+/// 5. otherwise: SIGPROF through the thread's pidfd (or tgkill) and unwind in the handler.
+///
+/// Thread ids are recycled: /proc/self/task/TID may already describe a newer thread when
+/// the loop's thread has exited. Where the kernel has thread pidfds, a signal-free capture
+/// is kept only if the pidfd says the loop's own thread was still alive after every read
+/// (then the tid could not have changed hands in between), and signals go through the
+/// pidfd, which fails with ESRCH instead of reaching a newer thread.
 ///
 /// Thread model: called only on the watchdog thread. Owns one preallocated frame buffer.
 final class StackCapturer {
@@ -46,17 +54,29 @@ final class StackCapturer {
         if stateResult == -ESRCH { return failure("thread-exited") }
         let parked = stateResult == 0 && state.running == 0
         if parked && lwd_syscall_interrupted_by_signal(&state) != 0 {
-            return unwindParked(state, stackHigh: stackHigh)
+            return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }
         var blocked: UInt64 = 0
         let maskResult = procFiles.status >= 0
             ? lwd_read_blocked_signals_fd(procFiles.status, &blocked) : lwd_read_blocked_signals(threadID, &blocked)
         if maskResult == -ESRCH { return failure("thread-exited") }
         if maskResult == 0 && blocked & Self.sigprofBit != 0 {
-            if parked { return unwindParked(state, stackHigh: stackHigh) }
-            return failure("sigprof-blocked")
+            if parked { return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh)) }
+            return sameThread(pidfd, failure("sigprof-blocked"))
+        }
+        if parked && handlerInstallError == nil && lwd_signal_capture_is_installed() == 0 {
+            // Another SIGPROF handler replaced ours: no signal, but a parked thread can
+            // still be unwound without one.
+            return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }
         return interrupt(threadID: threadID, pidfd: pidfd)
+    }
+
+    /// `capture`, unless the pidfd says the loop's thread has exited: then what /proc said
+    /// may have been about a newer thread that got the same tid.
+    private func sameThread(_ pidfd: Int32, _ capture: Capture) -> Capture {
+        guard pidfd >= 0, lwd_thread_pidfd_alive(pidfd) == 0 else { return capture }
+        return failure("thread-exited")
     }
 
     private func unwindParked(_ state: lwd_syscall_state, stackHigh: UInt) -> Capture {

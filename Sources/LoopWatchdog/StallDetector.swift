@@ -61,14 +61,17 @@ struct StallDetector: Sendable {
     ) -> Decision {
         if sample.progress != lastProgress {
             lastProgress = sample.progress
-            let windowStart = max(previousTick, sample.busySince <= now ? sample.busySince : previousTick)
             let endedAt: Int64
             if sample.idleSince != 0, sample.idleSince > previousTick, sample.idleSince <= now {
                 endedAt = sample.idleSince
             } else {
                 endedAt = midpoint(previousTick, now)
             }
-            progressAt = midpoint(min(windowStart, now), now)
+            // A loop that woke inside the window starts its work right after waking: its
+            // busy timestamp is exact, and stays exact when this tick came late (a parked
+            // watchdog woken by that very wake-up).
+            let wokeInWindow = sample.busySince > previousTick && sample.busySince <= now
+            progressAt = wokeInWindow ? sample.busySince : midpoint(previousTick, now)
             guard let stall = active else { return .none }
             active = nil
             let blocked = Duration.nanoseconds(max(endedAt - stall.startedAt, 0))
@@ -98,13 +101,23 @@ struct StallDetector: Sendable {
         return .began(stallID: stall.id, blocked: .nanoseconds(blockedNs), threshold: threshold)
     }
 
-    /// Called when the watchdog itself woke far too late (the process was stopped or the
-    /// machine paused): time that passed while nobody ran is not the loop's fault, so a
-    /// stall that had not begun yet restarts its clock at `now`. A stall already reported
-    /// goes on.
-    mutating func forgiveMissedTime(now: Int64) {
-        if active == nil {
-            progressAt = now
+    /// Called when the watchdog itself woke far too late (the process was stopped, the
+    /// machine paused): `missed` nanoseconds passed while nobody ran, and they are not the
+    /// loop's fault. They are cut out of this loop's timeline: its last progress, and the
+    /// start and next report of a stall in progress, move `missed` later. A stall that had
+    /// not begun yet keeps only the time it was really blocked; a stall already reported
+    /// goes on, and its final duration leaves the missed time out.
+    ///
+    /// Call it before `observe` for the late tick, and pass `observe` a `previousTick`
+    /// moved by the same amount, so that progress made just after the pause (the loop
+    /// thread may run before the watchdog thread) is placed after it too.
+    mutating func forgiveMissedTime(_ missed: Int64) {
+        guard missed > 0 else { return }
+        progressAt += missed
+        if var stall = active {
+            stall.startedAt += missed
+            stall.nextReportAt += missed
+            active = stall
         }
     }
 

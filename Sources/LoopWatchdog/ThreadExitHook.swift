@@ -14,7 +14,7 @@ enum ThreadExitHook {
             guard let pointer else { return }
             let loops = Unmanaged<ThreadLoops>.fromOpaque(pointer).takeRetainedValue()
             for record in loops.records {
-                record.retired.store(true, ordering: .relaxed)
+                record.retire()
             }
         }
         precondition(rc == 0, "pthread_key_create failed: \(rc)")

@@ -1,8 +1,7 @@
 import Logging
-import Synchronization
 
 extension Watchdog {
-    private static let sharedInstance = Mutex<Watchdog?>(nil)
+    private static let sharedInstance = ForkSafeLock<Watchdog?>(nil)
 
     /// The process-wide watchdog started by ``start(configuration:logger:)``, if any.
     public static var shared: Watchdog? {
@@ -11,14 +10,15 @@ extension Watchdog {
 
     /// Starts the process-wide watchdog: the one call that links LoopWatchdog into a
     /// binary. Reads `LOOP_WATCHDOG_*` from the environment; values in `configuration`
-    /// win. Calling it again returns the running watchdog unchanged.
+    /// win. Calling it again returns the running watchdog unchanged, except in the child of
+    /// a `fork()`, where the inherited watchdog is inert and a new one is created.
     @discardableResult
     public static func start(
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "LoopWatchdog")
     ) -> Watchdog {
         let watchdog = sharedInstance.withLock { shared in
-            if let shared { return shared }
+            if let shared, shared.isInOwnerProcess { return shared }
             let created = Watchdog(configuration: configuration, logger: logger)
             shared = created
             return created

@@ -25,21 +25,31 @@ import Synchronization
 /// ```
 /// `start`, `stop`, `registerCurrentThread` and `threshold` may be called from any thread.
 /// Nothing starts in `init`.
+///
+/// After `fork()`: a watchdog belongs to the process that created it. The child of a fork
+/// inherits the object but not its thread, so in the child it is inert: `isRunning` is
+/// false, `start()` and `stop()` do nothing, and `registerCurrentThread` returns a
+/// heartbeat that nothing watches. None of these touches a lock the parent's threads may
+/// have held at the time of the fork. A child that keeps running Swift code can create a
+/// new `Watchdog` (or call ``Watchdog/start(configuration:logger:)``, which does so in a
+/// child); the C capture state is reset for it by a `pthread_atfork` handler.
 public final class Watchdog: Sendable {
     let settings: Settings
     let logger: Logger
     let reporter: Reporter
     private let intervalIsExplicit: Bool
     private let thresholdNanoseconds: Atomic<Int64>
-    private let state = Mutex(State())
+    private let state = ForkSafeLock(State())
     private let sleeper: IntervalSleeper
     /// Lets the watchdog thread sleep while every loop is idle; loops going busy wake it.
     let idleGate: IdleGate
     /// Bumped by every registration, so the watchdog thread rereads the loops only when
     /// they changed instead of copying them under the lock at every tick.
     private let registrations = Atomic<UInt64>(0)
+    /// The process that created this watchdog; in any other (a fork child) it is inert.
+    private let ownerProcess = getpid()
 
-    private struct State: ~Copyable {
+    private struct State {
         var records: [UInt64: LoopRecord] = [:]
         var thread: PlainThread?
         var stopping = false
@@ -77,6 +87,10 @@ public final class Watchdog: Sendable {
             logger.warning("\(problem.description)")
         }
         var sinks: [any EventSink] = []
+        if let hangFile = settings.hangFile {
+            // First, so that the evidence is on disk before anything else is done with it.
+            sinks.append(HangFileSink(path: HangFilePath.expand(hangFile, pid: getpid()), logger: logger))
+        }
         switch settings.format {
         case .json:
             if let sink = Self.jsonSink(for: settings.output, logger: logger) { sinks.append(sink) }
@@ -100,20 +114,26 @@ public final class Watchdog: Sendable {
         set {
             thresholdNanoseconds.store(max(newValue.clampedNanoseconds, 1_000_000), ordering: .relaxed)
             // The sleep in progress may be sized for the old threshold.
-            sleeper.wake()
+            if isInOwnerProcess { sleeper.wake() }
         }
     }
 
     /// True when the configuration enables the watchdog (`LOOP_WATCHDOG` is not off).
     public var isEnabled: Bool { settings.enabled }
 
-    /// True while the watchdog thread runs.
-    public var isRunning: Bool { state.withLock { $0.thread != nil } }
+    /// True while the watchdog thread runs (never in the child of a fork).
+    public var isRunning: Bool { isInOwnerProcess && state.withLock { $0.thread != nil } }
 
-    /// Starts the watchdog thread. Harmless when already running or when disabled. A
-    /// started watchdog keeps running, and keeps itself alive, until ``stop()``.
+    /// False in the child of a `fork()`: there the watchdog's thread does not exist and its
+    /// locks may have been held by threads that do not exist either, so nothing may touch
+    /// them. A system call, so not for hot paths.
+    var isInOwnerProcess: Bool { getpid() == ownerProcess }
+
+    /// Starts the watchdog thread. Harmless when already running, when disabled, and in
+    /// the child of a fork (see the type's documentation). A started watchdog keeps
+    /// running, and keeps itself alive, until ``stop()``.
     public func start() {
-        guard settings.enabled else { return }
+        guard settings.enabled, isInOwnerProcess else { return }
         state.withLock { state in
             guard state.thread == nil else { return }
             state.stopping = false
@@ -132,8 +152,10 @@ public final class Watchdog: Sendable {
     }
 
     /// Stops the watchdog thread and waits for it to exit, then for pending reports to be
-    /// written. Harmless when not running. Registered loops stay registered.
+    /// written. Harmless when not running, and returns at once in the child of a fork.
+    /// Registered loops stay registered.
     public func stop() {
+        guard isInOwnerProcess else { return }
         let thread: PlainThread? = state.withLock { state in
             state.stopping = true
             defer { state.thread = nil }
@@ -147,13 +169,16 @@ public final class Watchdog: Sendable {
 
     /// Registers the calling thread as a loop called `name` and returns its heartbeat.
     /// The loop is watched while the watchdog runs, until it unregisters or its thread
-    /// exits. Call it on the loop's own thread.
+    /// exits. Call it on the loop's own thread. In the child of a fork the heartbeat works
+    /// but nothing watches it.
     public func registerCurrentThread(name: String) -> LoopHeartbeat {
         let record = LoopRecord(name: name, idleGate: idleGate)
         ThreadExitHook.retireOnExit(record)
-        state.withLock { $0.records[record.id] = record }
-        registrations.add(1, ordering: .releasing)
-        idleGate.wake()  // a new loop starts busy
+        if isInOwnerProcess {
+            state.withLock { $0.records[record.id] = record }
+            registrations.add(1, ordering: .releasing)
+            idleGate.wake()  // a new loop starts busy
+        }
         return LoopHeartbeat(record: record)
     }
 

@@ -7,6 +7,18 @@ import Logging
 ///
 /// A tick that reports nothing allocates nothing and takes no lock per loop: the loop list
 /// is reread (under the watchdog's lock) only after a registration or when a loop retired.
+///
+/// Two things are never blamed on a loop:
+/// - time during which the watchdog itself did not run (the process was stopped, the
+///   machine paused): when a tick comes later than the smallest threshold in force, the
+///   missed time is cut out of every loop's timeline (`StallDetector.forgiveMissedTime`)
+///   and one info line says so. Lateness the watchdog thread spent running or waiting
+///   for a CPU (its schedstat, where the kernel has it) is not missed time: a watchdog
+///   starved of CPU by busy threads or other processes must still report the stalls it
+///   sees, late, rather than forgive them;
+/// - stalls while a debugger or tracer is attached, under `TracedPolicy.suppress`: such a
+///   stall is not captured (no signal goes into a traced process) and none of its events
+///   is reported; one info line says so when suppression starts.
 final class WatchdogLoop: @unchecked Sendable {
     // Strong: a started watchdog lives until `stop()`, even when its owner drops it.
     private let watchdog: Watchdog
@@ -20,7 +32,21 @@ final class WatchdogLoop: @unchecked Sendable {
     private var everyLoopIdle = false
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
+    /// The watchdog thread's running + runnable time at the last tick, when known.
+    private var lastScheduled: Int64?
+    /// Time spent since the last tick waiting for captures (the target's signal handler),
+    /// each wait counted up to `captureWaitBound`: the watchdog was busy, not stopped.
+    private var captureWaits: Int64 = 0
+    /// The most of one capture's wait that counts as busy: its signal timeout, twice. A
+    /// longer wait means the process was stopped during it.
+    static let captureWaitBound = 2 * StackCapturer.signalTimeoutNanoseconds
     private var nextStallID: UInt64 = 1
+    private var tracer = TracerCheck()
+    /// Stalls whose `began` was suppressed: their `continuing` and `ended` are too.
+    private var suppressed: Set<UInt64> = []
+    /// The tracer whose suppression was announced, 0 when none.
+    private var announcedTracer: Int32 = 0
+    private var announcedHandlerReplaced = false
 
     init(watchdog: Watchdog, capturer: StackCapturer) {
         self.watchdog = watchdog
@@ -28,8 +54,12 @@ final class WatchdogLoop: @unchecked Sendable {
     }
 
     func run() {
+        let schedstat = lwd_open_thread_schedstat()
+        defer { lwd_close_fd(schedstat) }
         while !watchdog.isStopping {
-            let interval = tick(now: lwd_monotonic_ns())
+            let now = lwd_monotonic_ns()
+            let scheduled = schedstat >= 0 ? lwd_thread_scheduled_ns(schedstat) : -1
+            let interval = tick(now: now, scheduled: scheduled >= 0 ? scheduled : nil)
             if everyLoopIdle && watchdog.idleGate.park(ifStillIdle: { stillIdle() }) {
                 // Nothing can stall: sleep long; the first loop that goes busy wakes us.
                 lastInterval = IdleGate.parkedIntervalNanoseconds
@@ -39,15 +69,23 @@ final class WatchdogLoop: @unchecked Sendable {
                 watchdog.sleep(until: lastTick + interval)
             }
         }
+        // One last look, so that a stall that ended just before `stop()` is reported ended.
+        _ = tick(now: lwd_monotonic_ns(), scheduled: nil)
     }
 
-    /// Every tracked loop is still marked idle (sequentially consistent reads: IdleGate).
+    /// Every tracked loop is still marked idle and none retired (sequentially consistent
+    /// reads: IdleGate).
     private func stillIdle() -> Bool {
-        tracked.allSatisfy { $0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0 }
+        tracked.allSatisfy {
+            $0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0
+                && !$0.record.retired.load(ordering: .sequentiallyConsistent)
+        }
     }
 
     /// One pass over every loop at time `now`. Returns the interval until the next tick.
-    func tick(now: Int64) -> Int64 {
+    /// `scheduled` is the watchdog thread's running + runnable time (schedstat) read with
+    /// `now`, or nil when unknown (then all lateness counts as missed).
+    func tick(now: Int64, scheduled: Int64? = nil) -> Int64 {
         let registrations = watchdog.registrationCount
         if needsRebuild || registrations != seenRegistrations {
             rebuild(now: now)
@@ -55,13 +93,14 @@ final class WatchdogLoop: @unchecked Sendable {
             needsRebuild = false
         }
         let globalThreshold = watchdog.threshold
-        let overslept = lastTick != 0 && now - (lastTick + lastInterval) > globalThreshold.clampedNanoseconds
-        if overslept {
-            watchdog.logger.info(
-                "LoopWatchdog woke \(Duration.nanoseconds(now - lastTick - lastInterval).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
-            )
-        }
         var smallestOverride: Int64?
+        for entry in tracked {
+            let override = entry.record.thresholdOverride.load(ordering: .relaxed)
+            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
+        }
+        let missed = missedTime(
+            now: now, scheduled: scheduled,
+            smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
         var allIdle = true
         var index = 0
         while index < tracked.count {
@@ -73,9 +112,8 @@ final class WatchdogLoop: @unchecked Sendable {
                 continue
             }
             let override = record.thresholdOverride.load(ordering: .relaxed)
-            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
-            let idle = observe(at: index, now: now, threshold: threshold, overslept: overslept)
+            let idle = observe(at: index, now: now, threshold: threshold, missed: missed)
             allIdle = allIdle && idle
             index += 1
         }
@@ -100,48 +138,105 @@ final class WatchdogLoop: @unchecked Sendable {
     }
 
     /// Stops tracking the loop at `index`: unregistered or exited. A stall in progress ends
-    /// here, and is said to.
+    /// here, and is said to (unless it was suppressed while traced).
     private func retire(at index: Int, now: Int64) {
         let entry = tracked.remove(at: index)
-        if let stall = entry.detector?.active {
+        if let stall = entry.detector?.active, suppressed.remove(stall.id) == nil {
             report(
                 .ended, stallID: stall.id, record: entry.record, threshold: stall.threshold,
                 blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [])
         }
     }
 
+    /// How long past its due time this tick came, less the time the watchdog thread ran,
+    /// waited for a CPU, or waited for a capture since the last tick, when that is more
+    /// than the smallest threshold in force (else 0): nothing in the process ran then.
+    private func missedTime(now: Int64, scheduled: Int64?, smallestThreshold: Int64) -> Int64 {
+        let previousScheduled = lastScheduled
+        lastScheduled = scheduled
+        let waited = captureWaits
+        captureWaits = 0
+        guard lastTick != 0 else { return 0 }
+        var late = now - (lastTick + lastInterval) - waited
+        if let scheduled, let previousScheduled {
+            late -= max(scheduled - previousScheduled, 0)
+        }
+        guard late > smallestThreshold else { return 0 }
+        watchdog.logger.info(
+            "LoopWatchdog woke \(Duration.nanoseconds(late).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
+        )
+        return late
+    }
+
     /// Samples the loop at `index`, reports what its detector decides, and returns true when
     /// the loop is idle with no stall in progress.
-    private func observe(at index: Int, now: Int64, threshold: Duration, overslept: Bool) -> Bool {
+    private func observe(at index: Int, now: Int64, threshold: Duration, missed: Int64) -> Bool {
         let record = tracked[index].record
         let sample = record.sample()
         guard var detector = tracked[index].detector else {
             tracked[index].detector = StallDetector(sample: sample, now: now)
             return false
         }
-        if overslept { detector.forgiveMissedTime(now: now) }
+        detector.forgiveMissedTime(missed)
         let decision = detector.observe(
-            sample, now: now, previousTick: lastTick, threshold: threshold,
+            sample, now: now, previousTick: lastTick + missed, threshold: threshold,
             nextStallID: { defer { nextStallID += 1 }; return nextStallID })
         tracked[index].detector = detector
         switch decision {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
-            let capture = capturer.capture(
-                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+            if suppressedWhileTraced(now: now) {
+                suppressed.insert(id)
+                return false
+            }
+            let capture = capture(record)
             report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .continuing(let id, let blocked, let threshold):
-            let capture = capturer.capture(
-                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+            // A tracer that attached since `began` gets no signal and no report either.
+            guard !suppressed.contains(id), !suppressedWhileTraced(now: now) else { return false }
+            let capture = capture(record)
             report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: capture.outcome, addresses: capture.addresses)
         case .ended(let id, let blocked, let threshold):
+            guard suppressed.remove(id) == nil else { return sample.idleSince != 0 }
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [])
         }
         return sample.idleSince != 0 && detector.active == nil
+    }
+
+    private func capture(_ record: LoopRecord) -> StackCapturer.Capture {
+        let start = lwd_monotonic_ns()
+        let capture = capturer.capture(
+            threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+        captureWaits += min(max(lwd_monotonic_ns() - start, 0), Self.captureWaitBound)
+        if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
+            announcedHandlerReplaced = true
+            watchdog.logger.warning(
+                "LoopWatchdog's SIGPROF handler was replaced by another one (a profiler?); no signal is sent any more, stacks are taken only from threads parked in system calls"
+            )
+        }
+        return capture
+    }
+
+    /// True when a report due now must be suppressed because a tracer is attached and the
+    /// policy says so. Announces the suppression once per tracer.
+    private func suppressedWhileTraced(now: Int64) -> Bool {
+        guard watchdog.settings.whenTraced == .suppress else { return false }
+        let tracerPID = tracer.tracerPID(now: now)
+        guard tracerPID > 0 else {
+            announcedTracer = 0
+            return false
+        }
+        if announcedTracer != tracerPID {
+            announcedTracer = tracerPID
+            watchdog.logger.info(
+                "LoopWatchdog: a debugger or tracer (pid \(tracerPID)) is attached; stalls are not reported while it is (LOOP_WATCHDOG_WHEN_TRACED=suppress)"
+            )
+        }
+        return true
     }
 
     private func report(

@@ -399,18 +399,22 @@ private func isSingleSafeLine(_ text: String) -> Bool {
     static let values = [
         "", " ", "-1", "-5ms", "0", "1e30s", "99999999999999999999ms", "100 parsecs", "nan", "inf", "0x10",
         "1..5ms", "ms", "\u{FC}", "\u{1F436}", "\u{1B}[31mred", "a\nb", "\"quoted\"", longText, longNumber,
+        // Signs, digits that are not ASCII, whitespace only, a unit with a tail, a valid
+        // duration with a space before its unit.
+        "+5ms", "\u{FF11}\u{FF10}\u{FF10}ms", "\u{0663}", "\t\n ", "100msx", "5 ms",
     ]
 
     /// The settings `variable=value` must produce, and whether it must be reported.
     static func expectation(_ variable: EnvironmentVariable, _ value: String) -> (settings: Settings, reported: Bool) {
         var settings = Settings.default
         let tooLong = value.utf8.count > 4095
-        let blank = value.trimmingCharacters(in: .whitespaces).isEmpty
+        let blank = value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
         switch variable {
         case .enabled:
             if value == "0" { settings.enabled = false; return (settings, false) }
         case .threshold:
             switch value {
+            case "5 ms": settings.threshold = .milliseconds(5); settings.interval = .milliseconds(1); return (settings, false)
             case "0": settings.threshold = .milliseconds(1); settings.interval = .milliseconds(1)
             case "1e30s", "99999999999999999999ms", longNumber:
                 settings.threshold = .seconds(3600); settings.interval = .seconds(360)
@@ -418,6 +422,7 @@ private func isSingleSafeLine(_ text: String) -> Bool {
             }
         case .interval:
             switch value {
+            case "5 ms": settings.interval = .milliseconds(5); return (settings, false)
             case "0": settings.interval = .milliseconds(1)
             case "1e30s", "99999999999999999999ms", longNumber: settings.interval = .milliseconds(100)
             default: break

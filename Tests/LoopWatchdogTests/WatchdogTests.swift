@@ -255,9 +255,18 @@ final class ScriptedLoop: @unchecked Sendable {
     }
 
     func run(_ steps: [Step]) {
+        run(steps, releasing: {})
+    }
+
+    /// Runs `steps`, calling `releasing` on the calling thread meanwhile (to unblock a
+    /// step from outside), and waits until the script is done.
+    func run(_ steps: [Step], releasing: () -> Void) {
         lock.lock()
         script = steps
         lock.broadcast()
+        lock.unlock()
+        releasing()
+        lock.lock()
         while script != nil { lock.wait() }
         lock.unlock()
     }
@@ -336,12 +345,4 @@ struct WatchdogMetricsTests {
         #expect(recorded > 170_000_000 && recorded < 300_000_000, "\(recorded)")
         #expect(metrics.counters(label: MetricsEventSink.captureFailuresLabel).isEmpty)
     }
-}
-
-/// Keeps the CPU busy in user code for `milliseconds`.
-@inline(never)
-func spinFor(milliseconds: Int64) {
-    let end = lwd_monotonic_ns() + milliseconds * 1_000_000
-    while lwd_monotonic_ns() < end {}
-    blackHole(end)
 }

@@ -9,7 +9,8 @@ import LoopWatchdog
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports."
+        abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports.",
+        subcommands: [DemoHangCommand.self]
     )
 
     func run() throws {

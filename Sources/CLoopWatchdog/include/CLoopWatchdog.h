@@ -42,8 +42,13 @@ int lwd_current_stack_bounds(uintptr_t *low, uintptr_t *high);
 /// Names the calling thread (at most 15 bytes are kept), as `top` and debuggers show it.
 void lwd_set_current_thread_name(const char *name);
 
-/// True (1) when thread `tid` of this process still exists, 0 when it does not.
+/// True (1) when thread `tid` of this process still exists, 0 when it does not. After the
+/// thread exits, a new thread may get the same tid: prefer lwd_thread_pidfd_alive.
 int lwd_thread_alive(pid_t tid);
+
+/// True (1) when the thread that `pidfd` (from lwd_open_thread_pidfd) names still exists,
+/// 0 once it has exited, even if its tid now names another thread. Sends no signal.
+int lwd_thread_pidfd_alive(int pidfd);
 
 // MARK: - /proc readers (never called from a signal handler)
 
@@ -91,6 +96,15 @@ int lwd_read_blocked_signals_fd(int fd, uint64_t *mask);
 
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);
+
+/// Opens /proc/thread-self/schedstat for the calling thread (kernels with schedstats).
+/// Returns the fd, or -errno where the kernel lacks it.
+int lwd_open_thread_schedstat(void);
+
+/// From an fd of lwd_open_thread_schedstat: the nanoseconds that thread has spent running
+/// on a CPU plus waiting on a run queue for one (run_delay), or -errno. Time stopped by
+/// SIGSTOP, or in a paused virtual machine, counts in neither; time starved of CPU does.
+int64_t lwd_thread_scheduled_ns(int fd);
 
 // MARK: - Capture by signal
 

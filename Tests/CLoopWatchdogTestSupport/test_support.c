@@ -1,0 +1,170 @@
+// C helpers of the fault suite; see CLoopWatchdogTestSupport.h for why each is C.
+#include "CLoopWatchdogTestSupport.h"
+#include "CLoopWatchdog.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int lwd_test_flag_is_raised(const int *flag) { return __atomic_load_n(flag, __ATOMIC_RELAXED); }
+
+void lwd_test_flag_raise(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
+
+// MARK: profiler
+
+static _Atomic uint64_t profiler_total;
+static _Atomic uint64_t profiler_from_this_process;
+
+// Async-signal-safe: getpid, atomics, errno saved.
+static void profiler_handler(int signo, siginfo_t *info, void *context) {
+    (void)signo;
+    (void)context;
+    int saved = errno;
+    atomic_fetch_add(&profiler_total, 1);
+    if (info != NULL && (info->si_code == SI_TKILL || info->si_code == SI_USER) && info->si_pid == getpid()) {
+        atomic_fetch_add(&profiler_from_this_process, 1);
+    }
+    errno = saved;
+}
+
+int lwd_test_profiler_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = profiler_handler;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGPROF, &action, NULL) == 0 ? 0 : -errno;
+}
+
+int lwd_test_profiler_is_installed(void) {
+    struct sigaction current;
+    if (sigaction(SIGPROF, NULL, &current) != 0) return 0;
+    return (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == profiler_handler;
+}
+
+int lwd_test_profiler_start(int64_t period_us) {
+    struct itimerval timer;
+    timer.it_interval.tv_sec = period_us / 1000000;
+    timer.it_interval.tv_usec = period_us % 1000000;
+    timer.it_value = timer.it_interval;
+    return setitimer(ITIMER_PROF, &timer, NULL) == 0 ? 0 : -errno;
+}
+
+int lwd_test_profiler_stop(void) {
+    struct itimerval timer;
+    memset(&timer, 0, sizeof timer);
+    return setitimer(ITIMER_PROF, &timer, NULL) == 0 ? 0 : -errno;
+}
+
+void lwd_test_profiler_counts(uint64_t *total, uint64_t *from_this_process) {
+    *total = atomic_load(&profiler_total);
+    *from_this_process = atomic_load(&profiler_from_this_process);
+}
+
+// MARK: threads in delicate places
+
+int lwd_test_block_sigprof(int block) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPROF);
+    int rc = pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+    return -rc;
+}
+
+static void spin_for_ns(int64_t ns) {
+    int64_t end = lwd_monotonic_ns() + ns;
+    while (lwd_monotonic_ns() < end) {}
+}
+
+void lwd_test_flap_sigprof_mask(const int *stop) {
+    while (!lwd_test_flag_is_raised(stop)) {
+        lwd_test_block_sigprof(1);
+        spin_for_ns(50000);
+        lwd_test_block_sigprof(0);
+        spin_for_ns(50000);
+    }
+}
+
+__attribute__((noinline)) uint64_t lwd_test_hammer_malloc(const int *stop) {
+    enum { BLOCKS = 64 };
+    void *blocks[BLOCKS] = {0};
+    unsigned seed = 12345;
+    uint64_t rounds = 0;
+    while (!lwd_test_flag_is_raised(stop)) {
+        for (int i = 0; i < BLOCKS; i++) {
+            free(blocks[i]);
+            size_t size = 16 + (size_t)(rand_r(&seed) % 8192);
+            blocks[i] = malloc(size);
+            if (blocks[i] != NULL) ((volatile char *)blocks[i])[0] = (char)i;
+        }
+        rounds++;
+    }
+    for (int i = 0; i < BLOCKS; i++) free(blocks[i]);
+    return rounds;
+}
+
+__attribute__((noinline)) int lwd_test_slow_phdr_callback(struct dl_phdr_info *info, unsigned long size, void *data) {
+    (void)info;
+    (void)size;
+    (void)data;
+    spin_for_ns(100000);
+    return 0;
+}
+
+static int slow_callback_adapter(struct dl_phdr_info *info, size_t size, void *data) {
+    return lwd_test_slow_phdr_callback(info, size, data);
+}
+
+__attribute__((noinline)) uint64_t lwd_test_iterate_phdr_slowly(const int *stop) {
+    uint64_t iterations = 0;
+    while (!lwd_test_flag_is_raised(stop)) {
+        dl_iterate_phdr(slow_callback_adapter, NULL);
+        iterations++;
+    }
+    return iterations;
+}
+
+// MARK: fork
+
+int lwd_test_fork_and_capture_in_child(unsigned guard_seconds) {
+    pid_t child = fork();
+    if (child < 0) return -errno;
+    if (child == 0) {
+        // The forking thread may block SIGALRM (test runners' pool threads block most
+        // signals); the guard must be able to end the child.
+        sigset_t alarm_only;
+        sigemptyset(&alarm_only);
+        sigaddset(&alarm_only, SIGALRM);
+        sigprocmask(SIG_UNBLOCK, &alarm_only, NULL);
+        signal(SIGALRM, SIG_DFL);
+        alarm(guard_seconds);
+        uintptr_t frames[64];
+        int32_t count = 0, error = 0;
+        int64_t interrupted = 0;
+        lwd_capture_status status =
+            lwd_capture_by_signal(lwd_gettid(), -1, 1000000000LL, frames, 64, &count, &interrupted, &error);
+        _exit(status == LWD_CAPTURE_OK && count > 0 ? 0 : 10 + (int)status);
+    }
+    int wstatus = 0;
+    while (waitpid(child, &wstatus, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+    return -EPROTO;
+}
+
+// MARK: sanitizers
+
+int lwd_test_sanitizer(void) {
+    if (dlsym(RTLD_DEFAULT, "__tsan_init") != NULL) return 1;
+    if (dlsym(RTLD_DEFAULT, "__asan_init") != NULL) return 2;
+    return 0;
+}
