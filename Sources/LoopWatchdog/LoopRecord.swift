@@ -3,22 +3,26 @@ import Synchronization
 
 /// The shared state of one registered loop.
 ///
-/// Thread model: `progress`, `idleSince` and `busySince` are written only by the loop's own
-/// thread and read by the watchdog thread; `thresholdOverride` is written by any thread that
-/// changes the loop's threshold; `retired` is set once, by the loop thread (unregister or
-/// thread exit), and read by the watchdog. Everything else is immutable.
+/// Thread model: `progress`, `idleSince`, `busySince`, `probeRanAt`, `probeDueAt`,
+/// `tickStart` and `tickEnd` are written only by the loop's own thread (for a pool: by its
+/// probe, one run after the other) and read by the watchdog thread; `thresholdOverride` is
+/// written by any thread that changes the loop's threshold; `retired` is set by the loop
+/// thread (unregister or thread exit) or whoever stops watching it, and read by the
+/// watchdog. Everything else is immutable.
 @usableFromInline
 final class LoopRecord: Sendable {
     /// Identifies the record inside one process.
     let id: UInt64
     /// The name the user gave the loop.
     let name: String
-    /// The loop thread's kernel thread id.
+    /// The loop thread's kernel thread id; 0 for a pool, which runs on several threads.
     let threadID: Int32
     /// A pidfd naming the loop thread, or a negative value when the kernel has none.
     let pidfd: Int32
     /// The top of the loop thread's stack (0 when unknown); bounds signal-free unwinding.
     let stackHigh: UInt
+    /// For a pool: how to find its worker threads. Nil for a loop.
+    let workers: PoolWorkers?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
@@ -30,6 +34,14 @@ final class LoopRecord: Sendable {
     let thresholdOverride = Atomic<Int64>(0)
     /// Set when the loop unregistered or its thread exited.
     let retired = Atomic<Bool>(false)
+    /// Monotonic ns at which the loop last ran a probe; 0 before the first.
+    let probeRanAt = Atomic<Int64>(0)
+    /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed.
+    let probeDueAt = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop's last measured tick began; 0 when none was measured.
+    let tickStart = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop's last measured tick ended; 0 when none was measured.
+    let tickEnd = Atomic<Int64>(0)
 
     private static let nextID = Atomic<UInt64>(1)
 
@@ -42,6 +54,18 @@ final class LoopRecord: Sendable {
         var low: UInt = 0
         var high: UInt = 0
         self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
+        self.workers = nil
+        busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
+    }
+
+    /// Creates the record of a pool, which runs on the threads `workers` finds.
+    init(poolName name: String, workers: PoolWorkers) {
+        self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
+        self.name = name
+        self.threadID = 0
+        self.pidfd = -1
+        self.stackHigh = 0
+        self.workers = workers
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
@@ -55,12 +79,35 @@ final class LoopRecord: Sendable {
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
+    /// Records a probe run at `now` and the deadline of the next one. The progress store
+    /// releases the two times, so a watchdog that sees the new progress sees them too.
+    func recordProbe(ranAt now: Int64, nextDueAt due: Int64) {
+        probeDueAt.store(due, ordering: .relaxed)
+        probeRanAt.store(now, ordering: .releasing)
+        progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+    }
+
+    /// Records one measured tick. `tickEnd` is stored last, with release ordering: a reader
+    /// that loads it first (acquiring) and then `tickStart` gets either a matching pair or a
+    /// start newer than the end, which it must ignore.
+    func recordTick(start: Int64, end: Int64) {
+        tickStart.store(start, ordering: .relaxed)
+        tickEnd.store(end, ordering: .releasing)
+    }
+
     /// What the watchdog reads each tick.
     func sample() -> LoopSample {
-        LoopSample(
-            progress: progress.load(ordering: .relaxed),
+        let progress = progress.load(ordering: .acquiring)
+        let tickEnd = tickEnd.load(ordering: .acquiring)
+        let tickStart = tickStart.load(ordering: .relaxed)
+        let probeRanAt = probeRanAt.load(ordering: .acquiring)
+        return LoopSample(
+            progress: progress,
             idleSince: idleSince.load(ordering: .relaxed),
-            busySince: busySince.load(ordering: .relaxed)
+            busySince: busySince.load(ordering: .relaxed),
+            probeRanAt: probeRanAt,
+            probeDueAt: probeDueAt.load(ordering: .relaxed),
+            tick: tickStart > 0 && tickStart <= tickEnd ? tickStart...tickEnd : nil
         )
     }
 }
@@ -73,4 +120,13 @@ struct LoopSample: Sendable, Hashable {
     var idleSince: Int64
     /// Monotonic ns at which the loop last went busy.
     var busySince: Int64
+    /// Monotonic ns at which the loop last ran a probe; 0 before the first.
+    var probeRanAt: Int64 = 0
+    /// Monotonic ns by which the next probe should run; 0 when the loop is not probed.
+    var probeDueAt: Int64 = 0
+    /// The loop's last measured tick, in monotonic ns, when it measures them.
+    var tick: ClosedRange<Int64>? = nil
+
+    /// True for a loop watched by probes rather than by beats and idle marks.
+    var isProbed: Bool { probeDueAt != 0 }
 }

@@ -11,6 +11,8 @@ final class WatchdogLoop: @unchecked Sendable {
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
     private var nextStallID: UInt64 = 1
+    /// Most workers of one pool captured per report, to bound the watchdog's time.
+    private static let maximumWorkersCaptured = 64
 
     init(watchdog: Watchdog, capturer: StackCapturer) {
         self.watchdog = watchdog
@@ -72,26 +74,41 @@ final class WatchdogLoop: @unchecked Sendable {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
-            report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                   capture: capture.outcome, addresses: capture.addresses)
+            reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .continuing(let id, let blocked, let threshold):
-            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
-            report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                   capture: capture.outcome, addresses: capture.addresses)
+            reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .ended(let id, let blocked, let threshold):
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [])
         }
     }
 
+    /// Captures the loop's thread, or every worker of a pool, now, and reports.
+    private func reportWithStacks(
+        _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration, blocked: Duration
+    ) {
+        guard let workers = record.workers else {
+            let capture = capturer.capture(threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh)
+            report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
+            return
+        }
+        let threads = workers.candidates().prefix(Self.maximumWorkersCaptured).map { worker in
+            let capture = capturer.capture(threadID: worker.threadID, pidfd: -1, stackHigh: worker.stackHigh)
+            return PendingThread(
+                threadID: worker.threadID, name: worker.name, capture: capture.outcome, addresses: capture.addresses)
+        }
+        report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+               capture: .none, addresses: [], threads: Array(threads))
+    }
+
     private func report(
         _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
-        blocked: Duration, capture: CaptureOutcome, addresses: [UInt]
+        blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = []
     ) {
         let event = StallEvent(
             kind: kind, stallID: stallID, loopName: record.name, threadID: record.threadID,
             threshold: threshold, blocked: blocked, capture: capture)
-        watchdog.reporter.report(PendingEvent(event: event, addresses: addresses))
+        watchdog.reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads))
     }
 }

@@ -6,13 +6,40 @@ import LoopWatchdog
 /// The asyncio debug-mode example, ported: one loop, one job that blocks in a sleep for
 /// 350 ms, an idle wait of 500 ms, a CPU-bound spin of 150 ms, a wait of 100 ms, DONE.
 /// With the default 100 ms threshold it reports exactly two stalls.
+///
+/// `demo nio` and `demo concurrency` show the executors the user did not write: a SwiftNIO
+/// HTTP server whose handler blocks its event loop, and a starved Swift Concurrency pool.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports."
+        abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports.",
+        discussion: """
+            `demo nio` runs a SwiftNIO HTTP server on 127.0.0.1 and blocks its event loop from a \
+            handler; `demo concurrency` starves the Swift Concurrency pool with blocking calls.
+            """
     )
 
+    /// Which executor the demo blocks.
+    enum Executor: String, ExpressibleByArgument, CaseIterable {
+        case nio
+        case concurrency
+    }
+
+    @Argument(help: "nio or concurrency; without it, the asyncio example on a loop of our own.")
+    var executor: Executor?
+
+    @Option(help: "For `demo nio`: the port of the demo server (0: any free port).")
+    var port: Int = 0
+
     func run() throws {
+        switch executor {
+        case .nio: try NIODemo.run(port: port)
+        case .concurrency: ConcurrencyDemo.run()
+        case nil: runLoopDemo()
+        }
+    }
+
+    private func runLoopDemo() {
         let watchdog = Watchdog.start()
         let loop = DemoLoop(watchdog: watchdog, name: "main")
         let start = lwd_monotonic_ns()

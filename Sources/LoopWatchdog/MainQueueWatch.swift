@@ -1,0 +1,86 @@
+import Dispatch
+import Synchronization
+
+extension Watchdog {
+    /// Watches the Dispatch main queue, and so the main thread that drains it (the
+    /// `@MainActor` executor of an async `main`, or `dispatchMain()`): reports when a block
+    /// on the main queue, or code running on the main thread between two of them, blocks it
+    /// past the threshold, with the main thread's stack.
+    ///
+    /// ```swift
+    /// let watchdog = Watchdog.start()
+    /// let mainWatch = watchdog.watchMainQueue()
+    /// ```
+    ///
+    /// How: a probe block on the main queue records when it ran and schedules the next one
+    /// after ``probeInterval(for:)`` with `DispatchQueue.main.asyncAfter`. The main thread is
+    /// registered by the first probe, on the main thread itself. Nothing is watched before
+    /// the main queue runs that first probe: a program that never drains the main queue (a
+    /// synchronous `main` that neither returns to `dispatchMain()` nor runs a run loop) is
+    /// never reported, since a queue that is never drained is not blocked. Once the first
+    /// probe ran, a main thread that stops draining the queue for longer than the threshold
+    /// is reported, whatever it is doing.
+    ///
+    /// - Parameter name: the loop name in reports, `main-queue` by default.
+    /// - Returns: the watch; call ``MainQueueWatch/stop()`` to end it. It keeps the watchdog
+    ///   alive until then.
+    @discardableResult
+    public func watchMainQueue(name: String = "main-queue") -> MainQueueWatch {
+        let watch = MainQueueWatch(watchdog: self, name: name)
+        DispatchQueue.main.async { watch.probe() }
+        return watch
+    }
+}
+
+/// A running watch of the Dispatch main queue, returned by ``Watchdog/watchMainQueue(name:)``.
+///
+/// Thread model: probes run on the main thread, one after the other; `stop()` may be called
+/// from any thread. The lock guards the heartbeat and the stopped flag.
+public final class MainQueueWatch: Sendable {
+    private struct State {
+        var heartbeat: LoopHeartbeat?
+        var stopped = false
+    }
+
+    private let watchdog: Watchdog
+    private let name: String
+    private let state = Mutex(State())
+
+    init(watchdog: Watchdog, name: String) {
+        self.watchdog = watchdog
+        self.name = name
+    }
+
+    /// True once the main queue ran the first probe and the main thread is watched.
+    public var isWatching: Bool {
+        state.withLock { $0.heartbeat != nil && !$0.stopped }
+    }
+
+    /// Stops watching: the main thread is unregistered at once (a stall in progress is
+    /// reported as ended) and the next probe does not schedule another. Idempotent.
+    public func stop() {
+        let heartbeat = state.withLock { state in
+            state.stopped = true
+            return state.heartbeat
+        }
+        heartbeat?.unregister()
+    }
+
+    /// One probe, on the main thread: registers it the first time, records the run and
+    /// schedules the next.
+    func probe() {
+        let heartbeat: LoopHeartbeat? = state.withLock { state in
+            guard !state.stopped else { return nil }
+            if state.heartbeat == nil {
+                state.heartbeat = watchdog.registerCurrentThread(name: name)
+            }
+            return state.heartbeat
+        }
+        guard let heartbeat else { return }
+        let period = watchdog.probeInterval(for: heartbeat)
+        heartbeat.probeRan(nextDueIn: period)
+        DispatchQueue.main.asyncAfter(deadline: .now() + .nanoseconds(Int(period.clampedNanoseconds))) {
+            self.probe()
+        }
+    }
+}
