@@ -1,5 +1,3 @@
-import CLoopWatchdog
-
 extension Watchdog {
     /// Watches the Swift Concurrency global executor: reports when its pool is starved, that
     /// is, when new work waits longer than the threshold before a worker thread runs it, with
@@ -17,93 +15,54 @@ extension Watchdog {
     /// `DispatchQueue.global(qos:)` work shares) and is watched as one loop named
     /// `swift-concurrency-pool.<priority>`, for example `swift-concurrency-pool.medium`.
     ///
-    /// How: a probe task of each priority runs, records when it ran, and sleeps for
-    /// ``probeInterval(for:)`` (a tenth of the threshold by default); the pool is starved
-    /// when the probe's next run is overdue by more than the threshold. The start of a
-    /// starvation is known to half a probe interval, its end exactly. Each probe also learns
-    /// which threads work for the pool, so that the report can capture them; workers parked
-    /// waiting for work are left out of it. Works without any runtime hook. Cost: one short
-    /// job per probe interval and priority.
+    /// How: at each of its ticks the watchdog thread starts a tiny probe task of each
+    /// priority, unless the previous one has not run yet; the probe records when it ran. The
+    /// pool is starved when a probe waits for a worker longer than the threshold. The start
+    /// of a starvation is known to half the watchdog's interval, its end exactly. Probes are
+    /// enqueued directly, not woken by `Task.sleep`, whose timers need a free worker of the
+    /// default pool on Linux. Each probe also learns which threads work for its pool, so that
+    /// a report can capture them; workers parked waiting for work are left out. Works without
+    /// any runtime hook. Cost: one tiny task per watchdog interval and priority.
     ///
-    /// A probe of priority `.high` also watches `Task {}` started from synchronous code on the
-    /// main thread, which gets that priority; `Task.detached {}` and most server code run at
-    /// `.medium`.
+    /// `Task {}` started from synchronous code on the main thread runs at `.high`;
+    /// `Task.detached {}` and most server code run at `.medium`.
     ///
     /// - Parameter priorities: the pools to watch; by default every one.
-    /// - Returns: the watch; call ``ConcurrencyPoolWatch/stop()`` to end it. It keeps the
-    ///   watchdog alive until then.
+    /// - Returns: the watch; call ``ConcurrencyPoolWatch/stop()`` to end it.
     @discardableResult
     public func watchConcurrencyPool(
         priorities: [TaskPriority] = [.high, .medium, .low, .background]
     ) -> ConcurrencyPoolWatch {
-        var probes: [ConcurrencyPoolWatch.Probe] = []
+        var heartbeats: [LoopHeartbeat] = []
         var seen = Set<UInt8>()
         for priority in priorities where seen.insert(priority.rawValue).inserted {
             let workers = PoolWorkers()
-            let heartbeat = registerPool(
-                name: "swift-concurrency-pool.\(ConcurrencyPoolWatch.label(for: priority))",
-                workers: workers, firstProbeDueAt: lwd_monotonic_ns())
-            let task = Task.detached(priority: priority) { [self] in
-                await ConcurrencyPoolWatch.runProbe(heartbeat: heartbeat, workers: workers, watchdog: self)
-            }
-            probes.append(ConcurrencyPoolWatch.Probe(heartbeat: heartbeat, task: task))
+            heartbeats.append(registerPool(
+                name: "swift-concurrency-pool.\(ConcurrencyPoolProber.label(for: priority))",
+                workers: workers,
+                prober: ConcurrencyPoolProber(priority: priority, workers: workers)))
         }
-        return ConcurrencyPoolWatch(probes: probes)
+        return ConcurrencyPoolWatch(heartbeats: heartbeats)
     }
 }
 
 /// A running watch of the Swift Concurrency pools, returned by
-/// ``Watchdog/watchConcurrencyPool(priorities:)``.
-///
-/// Thread model: one probe task per priority, each running on that priority's pool, one run
-/// after the other; `stop()` may be called from any thread.
+/// ``Watchdog/watchConcurrencyPool(priorities:)``. `stop()` may be called from any thread.
 public final class ConcurrencyPoolWatch: Sendable {
-    struct Probe: Sendable {
-        var heartbeat: LoopHeartbeat
-        var task: Task<Void, Never>
-    }
+    private let heartbeats: [LoopHeartbeat]
 
-    private let probes: [Probe]
-
-    init(probes: [Probe]) {
-        self.probes = probes
+    init(heartbeats: [LoopHeartbeat]) {
+        self.heartbeats = heartbeats
     }
 
     /// The names of the watched pools, as their events carry them in `loopName`.
-    public var poolNames: [String] { probes.map(\.heartbeat.name) }
+    public var poolNames: [String] { heartbeats.map(\.name) }
 
-    /// Stops watching: cancels every probe task and unregisters the pools; a starvation in
-    /// progress is reported as ended. Idempotent.
+    /// Stops watching: no probe is started any more and the pools are unregistered; a
+    /// starvation in progress is reported as ended. Idempotent.
     public func stop() {
-        for probe in probes {
-            probe.task.cancel()
-            probe.heartbeat.unregister()
-        }
-    }
-
-    /// The probe of one pool: records each run and sleeps for the probe interval, until
-    /// cancelled or unregistered.
-    static func runProbe(heartbeat: LoopHeartbeat, workers: PoolWorkers, watchdog: Watchdog) async {
-        while !Task.isCancelled && !heartbeat.isUnregistered {
-            workers.noteCurrentThread()
-            let period = watchdog.probeInterval(for: heartbeat)
-            heartbeat.probeRan(nextDueIn: period)
-            do {
-                try await Task.sleep(nanoseconds: UInt64(period.clampedNanoseconds))
-            } catch {
-                return
-            }
-        }
-    }
-
-    /// `high`, `medium`, `low`, `background`, or `priority-N` for another raw value.
-    static func label(for priority: TaskPriority) -> String {
-        switch priority {
-        case .high: "high"
-        case .medium: "medium"
-        case .low: "low"
-        case .background: "background"
-        default: "priority-\(priority.rawValue)"
+        for heartbeat in heartbeats {
+            heartbeat.unregister()
         }
     }
 }

@@ -23,6 +23,9 @@ final class LoopRecord: Sendable {
     let stackHigh: UInt
     /// For a pool: how to find its worker threads. Nil for a loop.
     let workers: PoolWorkers?
+    /// For a loop the watchdog thread must probe itself at each tick (a pool). Nil for a
+    /// loop that probes itself or beats.
+    let prober: (any LoopProber)?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
@@ -36,7 +39,8 @@ final class LoopRecord: Sendable {
     let retired = Atomic<Bool>(false)
     /// Monotonic ns at which the loop last ran a probe; 0 before the first.
     let probeRanAt = Atomic<Int64>(0)
-    /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed.
+    /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed,
+    /// `Int64.max` when no probe is due.
     let probeDueAt = Atomic<Int64>(0)
     /// Monotonic ns at which the loop's last measured tick began; 0 when none was measured.
     let tickStart = Atomic<Int64>(0)
@@ -55,17 +59,20 @@ final class LoopRecord: Sendable {
         var high: UInt = 0
         self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
         self.workers = nil
+        self.prober = nil
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
-    /// Creates the record of a pool, which runs on the threads `workers` finds.
-    init(poolName name: String, workers: PoolWorkers) {
+    /// Creates the record of a pool, which runs on the threads `workers` finds and which the
+    /// watchdog thread probes with `prober`.
+    init(poolName name: String, workers: PoolWorkers, prober: any LoopProber) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = name
         self.threadID = 0
         self.pidfd = -1
         self.stackHigh = 0
         self.workers = workers
+        self.prober = prober
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
@@ -82,7 +89,7 @@ final class LoopRecord: Sendable {
     /// Records a probe run at `now` and the deadline of the next one. The progress store
     /// releases the two times, so a watchdog that sees the new progress sees them too.
     func recordProbe(ranAt now: Int64, nextDueAt due: Int64) {
-        probeDueAt.store(due, ordering: .relaxed)
+        probeDueAt.store(due, ordering: .releasing)
         probeRanAt.store(now, ordering: .releasing)
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
     }

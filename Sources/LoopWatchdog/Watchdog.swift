@@ -157,12 +157,12 @@ public final class Watchdog: Sendable {
         return .nanoseconds(currentInterval(smallestLoopThreshold: override > 0 ? override : nil))
     }
 
-    /// Registers a pool, an executor that runs on several threads which `workers` finds,
-    /// and returns its heartbeat, for probes. It stays registered until it unregisters.
-    /// Its first probe is due at `firstProbeDueAt` (monotonic ns).
-    func registerPool(name: String, workers: PoolWorkers, firstProbeDueAt: Int64) -> LoopHeartbeat {
-        let record = LoopRecord(poolName: name, workers: workers)
-        record.probeDueAt.store(firstProbeDueAt, ordering: .relaxed)
+    /// Registers a pool, an executor that runs on several threads which `workers` finds and
+    /// which the watchdog thread probes with `prober` at each tick, and returns its
+    /// heartbeat. It stays registered until it unregisters.
+    func registerPool(name: String, workers: PoolWorkers, prober: any LoopProber) -> LoopHeartbeat {
+        let record = LoopRecord(poolName: name, workers: workers, prober: prober)
+        record.probeDueAt.store(.max, ordering: .relaxed)
         state.withLock { $0.records[record.id] = record }
         return LoopHeartbeat(record: record)
     }

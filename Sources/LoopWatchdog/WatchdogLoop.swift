@@ -44,6 +44,7 @@ final class WatchdogLoop: @unchecked Sendable {
             if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
             observe(record, now: now, threshold: threshold, overslept: overslept)
+            record.prober?.probe(record, now: now)
         }
         for (id, entry) in tracked where !liveIDs.contains(id) {
             // Unregistered or exited: a stall in progress ends here, and is said to.
