@@ -66,6 +66,7 @@ let package = Package(
             name: "LoopWatchdogNIOTests",
             dependencies: [
                 "LoopWatchdog",
+                "CLoopWatchdog",
                 "LoopWatchdogNIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

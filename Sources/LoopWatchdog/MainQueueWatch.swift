@@ -1,11 +1,13 @@
+import CLoopWatchdog
 import Dispatch
 import Synchronization
 
 extension Watchdog {
-    /// Watches the Dispatch main queue, and so the main thread that drains it (the
-    /// `@MainActor` executor of an async `main`, or `dispatchMain()`): reports when a block
-    /// on the main queue, or code running on the main thread between two of them, blocks it
-    /// past the threshold, with the main thread's stack.
+    /// Watches the Dispatch main queue, and so the `@MainActor` executor: reports when a
+    /// block on the main queue, `@MainActor` code, or the main thread between two of them
+    /// blocks it past the threshold, with the stack of the thread draining it (the main
+    /// thread, or after `dispatchMain()` and in programs with an async `main` the dispatch
+    /// worker that drains the main queue once the main thread exited).
     ///
     /// ```swift
     /// let watchdog = Watchdog.start()
@@ -13,8 +15,9 @@ extension Watchdog {
     /// ```
     ///
     /// How: a probe block on the main queue records when it ran and schedules the next one
-    /// after ``probeInterval(for:)`` with `DispatchQueue.main.asyncAfter`. The main thread is
-    /// registered by the first probe, on the main thread itself. Nothing is watched before
+    /// after ``probeInterval(for:)`` with `DispatchQueue.main.asyncAfter`. The thread that
+    /// drains the queue is registered by the first probe, on that thread itself, and again
+    /// when another thread takes over. Nothing is watched before
     /// the main queue runs that first probe: a program that never drains the main queue (a
     /// synchronous `main` that neither returns to `dispatchMain()` nor runs a run loop) is
     /// never reported, since a queue that is never drained is not blocked. Once the first
@@ -51,12 +54,12 @@ public final class MainQueueWatch: Sendable {
         self.name = name
     }
 
-    /// True once the main queue ran the first probe and the main thread is watched.
+    /// True once the main queue ran the first probe and its thread is watched.
     public var isWatching: Bool {
         state.withLock { $0.heartbeat != nil && !$0.stopped }
     }
 
-    /// Stops watching: the main thread is unregistered at once (a stall in progress is
+    /// Stops watching: the queue's thread is unregistered at once (a stall in progress is
     /// reported as ended) and the next probe does not schedule another. Idempotent.
     public func stop() {
         let heartbeat = state.withLock { state in
@@ -66,15 +69,26 @@ public final class MainQueueWatch: Sendable {
         heartbeat?.unregister()
     }
 
-    /// One probe, on the main thread: registers it the first time, records the run and
+    /// One probe, on the thread draining the main queue: registers that thread the first
+    /// time, and again whenever another thread drains the queue, then records the run and
     /// schedules the next.
+    ///
+    /// The main queue is not always drained by the main thread: after `dispatchMain()`, and
+    /// so in every program with an async `main`, the main thread exits and dispatch drains
+    /// the main queue on one of its worker threads, which may change when the queue was
+    /// idle. A change can only happen between two probes of an unblocked queue (a serial
+    /// queue keeps draining on the same thread while it has work), so no stall is lost.
     func probe() {
+        let tid = lwd_gettid()
         let heartbeat: LoopHeartbeat? = state.withLock { state in
             guard !state.stopped else { return nil }
-            if state.heartbeat == nil {
-                state.heartbeat = watchdog.registerCurrentThread(name: name)
+            if let current = state.heartbeat, !current.isUnregistered, current.threadID == tid {
+                return current
             }
-            return state.heartbeat
+            state.heartbeat?.unregister()
+            let registered = watchdog.registerCurrentThread(name: name)
+            state.heartbeat = registered
+            return registered
         }
         guard let heartbeat else { return }
         let period = watchdog.probeInterval(for: heartbeat)
