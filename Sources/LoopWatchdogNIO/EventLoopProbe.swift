@@ -13,6 +13,8 @@ final class EventLoopProbe: NIOScheduledCallbackHandler, Sendable {
     private struct State {
         var heartbeat: LoopHeartbeat?
         var scheduled: NIOScheduledCallback?
+        /// Counts schedules, so that a slow `schedule` never overwrites a newer handle.
+        var generation: UInt64 = 0
         var stopped = false
     }
 
@@ -76,9 +78,16 @@ final class EventLoopProbe: NIOScheduledCallbackHandler, Sendable {
     }
 
     private func schedule(at deadline: NIODeadline) {
+        let generation = state.withLock { state in
+            state.generation += 1
+            return state.generation
+        }
         do {
             let scheduled = try loop.scheduleCallback(at: deadline, handler: self)
-            state.withLock { $0.scheduled = scheduled }
+            state.withLock { state in
+                // The callback may already have run and scheduled the next one.
+                if state.generation == generation { state.scheduled = scheduled }
+            }
         } catch {
             // The loop refused (it is shutting down): there is nothing left to watch.
             didCancelScheduledCallback(eventLoop: loop)
