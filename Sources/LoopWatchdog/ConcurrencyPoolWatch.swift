@@ -25,7 +25,9 @@ extension Watchdog {
     /// any runtime hook. Cost: one tiny task per watchdog interval and priority.
     ///
     /// `Task {}` started from synchronous code on the main thread runs at `.high`;
-    /// `Task.detached {}` and most server code run at `.medium`.
+    /// `Task.detached {}` and most server code run at `.medium`. Call it once: a second
+    /// watch probes and reports the pools twice. Probes are started by the watchdog thread,
+    /// so nothing runs while the watchdog is stopped or disabled.
     ///
     /// - Parameter priorities: the pools to watch; by default every one.
     /// - Returns: the watch; call ``ConcurrencyPoolWatch/stop()`` to end it.

@@ -24,13 +24,19 @@ extension Watchdog {
     /// probe ran, a main thread that stops draining the queue for longer than the threshold
     /// is reported, whatever it is doing.
     ///
+    /// Call it once: a second watch probes and reports the queue twice. When the watchdog is
+    /// disabled (`LOOP_WATCHDOG=off`) nothing is scheduled.
+    ///
     /// - Parameter name: the loop name in reports, `main-queue` by default.
     /// - Returns: the watch; call ``MainQueueWatch/stop()`` to end it. It keeps the watchdog
     ///   alive until then.
     @discardableResult
     public func watchMainQueue(name: String = "main-queue") -> MainQueueWatch {
         let watch = MainQueueWatch(watchdog: self, name: name)
-        DispatchQueue.main.async { watch.probe() }
+        // Disabled (`LOOP_WATCHDOG=off`): the main queue runs no probe.
+        if isEnabled {
+            DispatchQueue.main.async { watch.probe() }
+        }
         return watch
     }
 }

@@ -27,7 +27,9 @@ extension Watchdog {
     /// task is dated from the start of the tick NIO measured, exactly.
     ///
     /// A loop that shuts down while watched stops being watched, quietly. Watching a group
-    /// that has already shut down makes NIO print that it cannot schedule tasks.
+    /// that has already shut down makes NIO print that it cannot schedule tasks. Watch a
+    /// group once: a second watch probes and reports its loops twice. When the watchdog is
+    /// disabled (`LOOP_WATCHDOG=off`) nothing is scheduled and the watch is empty.
     ///
     /// - Parameters:
     ///   - group: the group whose loops to watch.
@@ -41,6 +43,8 @@ extension Watchdog {
         eventLoopGroup group: any EventLoopGroup,
         metricsDelegate: WatchdogMetricsDelegate? = nil
     ) -> EventLoopGroupWatch {
+        // Disabled (`LOOP_WATCHDOG=off`): no probe costs the loops anything.
+        guard isEnabled else { return EventLoopGroupWatch(probes: []) }
         var probes: [EventLoopProbe] = []
         for loop in group.makeIterator() {
             let probe = EventLoopProbe(loop: loop, watchdog: self, metricsDelegate: metricsDelegate)

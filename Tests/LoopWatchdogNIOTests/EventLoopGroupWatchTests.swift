@@ -24,16 +24,21 @@ struct EventLoopGroupWatchTests {
         let server = try TestHTTPServer(group: group)
         let client = TestHTTPClient(port: server.port)
         for _ in 0..<20 { #expect(try client.get("/fast") == 200) }
+        // Under load: another client sends fast requests all along, to every loop.
+        let load = FastRequestLoad(port: server.port)
+        usleep(100_000)
         #expect(try client.get("/block?ms=300&mode=sleep") == 200)
         usleep(200_000)
         #expect(try client.get("/block?ms=250&mode=spin") == 200)
         usleep(200_000)
+        let answered = load.stop()
         try server.stop()
         watch.stop()
         watchdog.stop()
 
         let blocks = server.blocks.all
         try #require(blocks.count == 2)
+        #expect(answered > 20, "\(answered) fast requests answered during the test")
         let loops = Dictionary(uniqueKeysWithValues: watch.loops.map { ($0.threadID, $0.name) })
         let began = events.all.filter { $0.kind == .began }
         let ended = events.all.filter { $0.kind == .ended }
@@ -164,6 +169,31 @@ struct EventLoopGroupWatchTests {
         let complained = errors.contains("Cannot schedule")
         #expect(!complained, "\(errors)")
         #expect(events.all.isEmpty, "\(events.all)")
+    }
+}
+
+/// A client on its own dispatch worker that sends fast requests one after the other until
+/// stopped.
+final class FastRequestLoad: Sendable {
+    private let stopping = Atomic<Bool>(false)
+    private let answered = Atomic<Int>(0)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(port: Int) {
+        DispatchQueue.global().async { [self] in
+            let client = TestHTTPClient(port: port)
+            while !stopping.load(ordering: .relaxed) {
+                if (try? client.get("/fast")) == 200 { answered.add(1, ordering: .relaxed) }
+            }
+            done.signal()
+        }
+    }
+
+    /// Stops the load and returns how many requests were answered.
+    func stop() -> Int {
+        stopping.store(true, ordering: .relaxed)
+        done.wait()
+        return answered.load(ordering: .relaxed)
     }
 }
 
