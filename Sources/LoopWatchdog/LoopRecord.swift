@@ -39,6 +39,8 @@ final class LoopRecord: Sendable {
     let retired = Atomic<Bool>(false)
     /// Monotonic ns at which the loop last ran a probe; 0 before the first.
     let probeRanAt = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop ran the probe before that one; 0 before the second.
+    let previousProbeRanAt = Atomic<Int64>(0)
     /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed,
     /// `Int64.max` when no probe is due.
     let probeDueAt = Atomic<Int64>(0)
@@ -90,6 +92,7 @@ final class LoopRecord: Sendable {
     /// releases the two times, so a watchdog that sees the new progress sees them too.
     func recordProbe(ranAt now: Int64, nextDueAt due: Int64) {
         probeDueAt.store(due, ordering: .releasing)
+        previousProbeRanAt.store(probeRanAt.load(ordering: .relaxed), ordering: .relaxed)
         probeRanAt.store(now, ordering: .releasing)
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
     }
@@ -113,6 +116,7 @@ final class LoopRecord: Sendable {
             idleSince: idleSince.load(ordering: .relaxed),
             busySince: busySince.load(ordering: .relaxed),
             probeRanAt: probeRanAt,
+            previousProbeRanAt: previousProbeRanAt.load(ordering: .relaxed),
             probeDueAt: probeDueAt.load(ordering: .relaxed),
             tick: tickStart > 0 && tickStart <= tickEnd ? tickStart...tickEnd : nil
         )
@@ -129,6 +133,8 @@ struct LoopSample: Sendable, Hashable {
     var busySince: Int64
     /// Monotonic ns at which the loop last ran a probe; 0 before the first.
     var probeRanAt: Int64 = 0
+    /// Monotonic ns at which it ran the probe before that one; 0 before the second.
+    var previousProbeRanAt: Int64 = 0
     /// Monotonic ns by which the next probe should run; 0 when the loop is not probed.
     var probeDueAt: Int64 = 0
     /// The loop's last measured tick, in monotonic ns, when it measures them.

@@ -11,7 +11,8 @@
 /// A probed loop (``LoopSample/isProbed``) is never idle: it runs a probe that records when
 /// it ran and when the next one is due. It is late once the due time has passed without a
 /// new run; the stall began somewhere between the last run and the due time (the detector
-/// takes the middle) and ends exactly when the late probe runs. When the loop measures its
+/// takes the middle) and ends exactly when the late probe runs (the record keeps the last two
+/// run times, since the next probe may run before the watchdog looks). When the loop measures its
 /// own ticks and one tick began inside that window and still ran when the late probe ran,
 /// the stall began with that tick: the loop never waited in between.
 struct StallDetector: Sendable {
@@ -102,11 +103,16 @@ struct StallDetector: Sendable {
         nextStallID: () -> UInt64
     ) -> Decision {
         if sample.progress != lastProgress {
+            let runs = sample.progress &- lastProgress
             lastProgress = sample.progress
-            let ranAt = sample.probeRanAt > 0 ? min(sample.probeRanAt, now) : now
-            progressAt = max(progressAt, ranAt)
+            let latestRun = sample.probeRanAt > 0 ? min(sample.probeRanAt, now) : now
+            progressAt = max(progressAt, latestRun)
             guard let stall = active else { return .none }
             active = nil
+            // The stall ended with the first probe run since the last tick: when a second one
+            // ran too, that is the one before the latest (with three or more, the estimate
+            // is late by the runs it cannot see).
+            let ranAt = runs >= 2 && sample.previousProbeRanAt > 0 ? min(sample.previousProbeRanAt, latestRun) : latestRun
             let startedAt = Self.tickStart(covering: stall, endedAt: ranAt, tick: sample.tick) ?? stall.startedAt
             let blocked = Duration.nanoseconds(max(ranAt - startedAt, 0))
             return .ended(stallID: stall.id, blocked: blocked, threshold: stall.threshold)

@@ -2,8 +2,10 @@ import CLoopWatchdog
 import Logging
 
 /// The body of the watchdog thread: one tick per interval samples every loop, feeds its
-/// StallDetector and, when a stall begins or goes on, captures the stack at once and hands
-/// the event to the reporter. Owned by the watchdog thread alone.
+/// StallDetector and, when a stall begins or goes on, captures the stack (of every busy
+/// worker, for a pool) at once and hands the event to the reporter; then it lets each
+/// loop's prober, if it has one (pools), send its next probe. Owned by the watchdog thread
+/// alone.
 final class WatchdogLoop: @unchecked Sendable {
     private unowned let watchdog: Watchdog
     private let capturer: StackCapturer

@@ -35,6 +35,7 @@ struct ProbedStallDetectorTests {
         /// The probe ran at `time`; the next is due `period` later (`nil`: none is due, as
         /// for a pool between probes).
         mutating func probeRan(at time: Int64, period: Int64? = 10 * ms) {
+            sample.previousProbeRanAt = sample.probeRanAt
             sample.probeRanAt = time
             sample.probeDueAt = period.map { time + $0 } ?? .max
             sample.progress += 1
@@ -99,6 +100,18 @@ struct ProbedStallDetectorTests {
         // Dated from the middle of the window: 304.2 - 5 ms.
         #expect(h.tick(at: h.at(microseconds: 310_000)) == .ended(stallID: 1, blocked: .microseconds(299_200), threshold: Self.threshold))
         #expect(h.tick(at: h.at(microseconds: 320_000)) == .none)
+    }
+
+    @Test func stallEndsWithTheLateProbeEvenWhenTheNextOneRanBeforeTheWatchdogLooked() {
+        var h = Harness()
+        for tick in stride(from: h.at(microseconds: 10_000), through: h.at(microseconds: 300_000), by: Int(10 * ms)) {
+            _ = h.tick(at: tick)
+        }
+        // The late probe ran at +304.2 ms and the next one, on time, at +314.3 ms: the
+        // watchdog's tick at +315 ms sees both.
+        h.probeRan(at: h.at(microseconds: 304_200))
+        h.probeRan(at: h.at(microseconds: 314_300))
+        #expect(h.tick(at: h.at(microseconds: 315_000)) == .ended(stallID: 1, blocked: .microseconds(299_200), threshold: Self.threshold))
     }
 
     @Test func measuredTickDatesTheStallExactly() {
