@@ -183,6 +183,20 @@ int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity) {
     return 0;
 }
 
+// A loop that is late only because its thread waited for a CPU is not blocked by its code.
+int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns) {
+    char path[64];
+    char text[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) return (int)length;
+    unsigned long long on_cpu = 0, waiting = 0;
+    if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2) return -EINVAL;
+    *on_cpu_ns = (int64_t)on_cpu;
+    *waiting_ns = (int64_t)waiting;
+    return 0;
+}
+
 int lwd_tracer_pid(void) {
     char text[4096];
     ssize_t length = read_small_file("/proc/self/status", text, sizeof text);

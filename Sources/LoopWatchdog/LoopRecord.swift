@@ -139,6 +139,9 @@ struct LoopSample: Sendable, Hashable {
     var probeDueAt: Int64 = 0
     /// The loop's last measured tick, in monotonic ns, when it measures them.
     var tick: ClosedRange<Int64>? = nil
+    /// Set by the watchdog when the loop's thread, overdue, was waiting for a CPU rather
+    /// than running or blocked (``SchedulerSample``).
+    var waitedForCPU = false
 
     /// True for a loop watched by probes rather than by beats and idle marks.
     var isProbed: Bool { probeDueAt != 0 }

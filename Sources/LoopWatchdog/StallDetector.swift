@@ -14,7 +14,9 @@
 /// takes the middle) and ends exactly when the late probe runs (the record keeps the last two
 /// run times, since the next probe may run before the watchdog looks). When the loop measures its
 /// own ticks and one tick began inside that window and still ran when the late probe ran,
-/// the stall began with that tick: the loop never waited in between.
+/// the stall began with that tick: the loop never waited in between. A probed loop that is
+/// late because its thread was waiting for a CPU (``LoopSample/waitedForCPU``) is not
+/// blamed for that time.
 struct StallDetector: Sendable {
     /// What one observation concluded.
     enum Decision: Sendable, Hashable {
@@ -123,6 +125,12 @@ struct StallDetector: Sendable {
         let due = sample.probeDueAt
         // Not overdue: the loop is idle or busy, and answering in time.
         guard now > due else { return .none }
+        if sample.waitedForCPU {
+            // Late because its thread got no CPU (the machine is overloaded), not because
+            // its code blocks: no stall is counted from before now.
+            progressAt = now
+            return .none
+        }
         let lastRun = min(max(sample.probeRanAt, progressAt), due)
         let since = max(midpoint(lastRun, due), progressAt)
         return blocked(since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)

@@ -9,12 +9,21 @@ import Logging
 final class WatchdogLoop: @unchecked Sendable {
     private unowned let watchdog: Watchdog
     private let capturer: StackCapturer
-    private var tracked: [UInt64: (record: LoopRecord, detector: StallDetector)] = [:]
+    private var tracked: [UInt64: Tracked] = [:]
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
     private var nextStallID: UInt64 = 1
     /// Most workers of one pool captured per report, to bound the watchdog's time.
     private static let maximumWorkersCaptured = 64
+
+    /// What the watchdog keeps about one loop between ticks.
+    private struct Tracked {
+        var record: LoopRecord
+        var detector: StallDetector
+        /// For a probed loop that is well overdue: its thread's scheduler statistics when it
+        /// became so, to tell a thread starved of CPU from a blocked one.
+        var schedulerBaseline: SchedulerSample?
+    }
 
     init(watchdog: Watchdog, capturer: StackCapturer) {
         self.watchdog = watchdog
@@ -63,12 +72,13 @@ final class WatchdogLoop: @unchecked Sendable {
     }
 
     private func observe(_ record: LoopRecord, now: Int64, threshold: Duration, overslept: Bool) {
-        let sample = record.sample()
+        var sample = record.sample()
         guard var entry = tracked[record.id] else {
-            tracked[record.id] = (record, StallDetector(sample: sample, now: now))
+            tracked[record.id] = Tracked(record: record, detector: StallDetector(sample: sample, now: now))
             return
         }
         if overslept { entry.detector.forgiveMissedTime(now: now) }
+        checkCPUStarvation(&entry, sample: &sample, now: now)
         let decision = entry.detector.observe(
             sample, now: now, previousTick: lastTick, threshold: threshold,
             nextStallID: { defer { nextStallID += 1 }; return nextStallID })
@@ -83,6 +93,34 @@ final class WatchdogLoop: @unchecked Sendable {
         case .ended(let id, let blocked, let threshold):
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [])
+        }
+    }
+
+    /// For a probed loop with a thread of its own that has been overdue for more than two
+    /// intervals without a stall reported yet: reads its thread's scheduler statistics,
+    /// once to start and then at each tick, and marks the sample when the thread spent the
+    /// time since the start mostly waiting for a CPU (the clock then starts again). Costs
+    /// nothing while the loop answers its probes.
+    private func checkCPUStarvation(_ entry: inout Tracked, sample: inout LoopSample, now: Int64) {
+        let overdue = sample.isProbed && sample.probeDueAt != .max
+            && now - sample.probeDueAt > 2 * max(lastInterval, 1_000_000)
+            && sample.progress == entry.detector.lastProgress
+        guard overdue, entry.detector.active == nil, entry.record.threadID != 0,
+            let current = SchedulerSample.read(threadID: entry.record.threadID, now: now)
+        else {
+            entry.schedulerBaseline = nil
+            return
+        }
+        guard let baseline = entry.schedulerBaseline else {
+            entry.schedulerBaseline = current
+            return
+        }
+        // Judged on the whole time since the baseline (at least three intervals), so that a
+        // thread that runs in short slices on a busy machine is not mistaken for a starved one.
+        guard current.at - baseline.at >= 3 * max(lastInterval, 1_000_000) else { return }
+        if current.waitedForCPU(since: baseline) {
+            sample.waitedForCPU = true
+            entry.schedulerBaseline = current
         }
     }
 

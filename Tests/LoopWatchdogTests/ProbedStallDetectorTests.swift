@@ -196,6 +196,35 @@ struct ProbedStallDetectorTests {
         }
     }
 
+    @Test func loopWhoseThreadWaitedForACPUIsNotBlamed() {
+        var h = Harness()
+        // Overdue from +10 ms, but its thread was runnable without a CPU until +200 ms.
+        for tick in stride(from: h.at(microseconds: 10_000), through: h.at(microseconds: 200_000), by: Int(10 * ms)) {
+            h.sample.waitedForCPU = tick > h.at(microseconds: 30_000)
+            #expect(h.tick(at: tick) == .none)
+        }
+        // Then it is blocked for real: counted from the last tick it was excused.
+        h.sample.waitedForCPU = false
+        var beganAt: Int64?
+        for tick in stride(from: h.at(microseconds: 210_000), through: h.at(microseconds: 400_000), by: Int(10 * ms)) {
+            if case .began(1, let blocked, _) = h.tick(at: tick) {
+                beganAt = tick
+                #expect(blocked == .milliseconds(100))
+            }
+        }
+        #expect(beganAt == h.at(microseconds: 300_000))
+    }
+
+    @Test func schedulerSamplesTellStarvationFromBlockingAndSpinning() {
+        let start = SchedulerSample(at: 0, onCPU: 1_000, waiting: 2_000)
+        // Runnable, no CPU: starved.
+        #expect(SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000 + 45 * ms).waitedForCPU(since: start))
+        // Blocked in a system call: neither runs nor waits.
+        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000).waitedForCPU(since: start))
+        // Spinning on an overloaded machine: runs a third of the time.
+        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000 + 17 * ms, waiting: 2_000 + 33 * ms).waitedForCPU(since: start))
+    }
+
     @Test func hangOfAProbedLoopIsReportedAgainOnTheBackoff() {
         var h = Harness()
         let start = h.now

@@ -90,6 +90,11 @@ int lwd_list_threads(pid_t *tids, int32_t capacity);
 /// or -errno.
 int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity);
 
+/// Reads /proc/self/task/TID/schedstat: how long thread `tid` has run on a CPU and how long
+/// it has been runnable but waiting for one, in nanoseconds since it started. Returns 0,
+/// -ESRCH when the thread is gone, or -errno.
+int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns);
+
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);
 
