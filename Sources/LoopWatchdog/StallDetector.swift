@@ -11,12 +11,12 @@
 /// A probed loop (``LoopSample/isProbed``) is never idle: it runs a probe that records when
 /// it ran and when the next one is due. It is late once the due time has passed without a
 /// new run; the stall began somewhere between the last run and the due time (the detector
-/// takes the middle) and ends exactly when the late probe runs (the record keeps the last two
-/// run times, since the next probe may run before the watchdog looks). When the loop measures its
-/// own ticks and one tick began inside that window and still ran when the late probe ran,
-/// the stall began with that tick: the loop never waited in between. A probed loop that is
-/// late because its thread was waiting for a CPU (``LoopSample/waitedForCPU``) is not
-/// blamed for that time.
+/// takes the middle) and ends exactly when the late probe runs (the record keeps the last
+/// two run times, since the next probe may run before the watchdog looks). When the loop
+/// measures its own ticks and one tick began inside that window and still ran when the late
+/// probe ran, the stall began with that tick: the loop never waited in between. A probed
+/// loop that is late because its thread was waiting for a CPU (``LoopSample/waitedForCPU``)
+/// is not blamed for that time.
 struct StallDetector: Sendable {
     /// What one observation concluded.
     enum Decision: Sendable, Hashable {
@@ -114,13 +114,16 @@ struct StallDetector: Sendable {
             // The stall ended with the first probe run since the last tick: when a second one
             // ran too, that is the one before the latest (with three or more, the estimate
             // is late by the runs it cannot see).
-            let ranAt = runs >= 2 && sample.previousProbeRanAt > 0 ? min(sample.previousProbeRanAt, latestRun) : latestRun
+            let ranAt = runs >= 2 && sample.previousProbeRanAt > 0
+                ? min(sample.previousProbeRanAt, latestRun) : latestRun
             let startedAt = Self.tickStart(covering: stall, endedAt: ranAt, tick: sample.tick) ?? stall.startedAt
             let blocked = Duration.nanoseconds(max(ranAt - startedAt, 0))
             return .ended(stallID: stall.id, blocked: blocked, threshold: stall.threshold)
         }
         if let stall = active {
-            return blocked(since: stall.startedAt, now: now, threshold: threshold, probeWindow: stall.probeWindow, nextStallID: nextStallID)
+            return blocked(
+                since: stall.startedAt, now: now, threshold: threshold, probeWindow: stall.probeWindow,
+                nextStallID: nextStallID)
         }
         let due = sample.probeDueAt
         // Not overdue: the loop is idle or busy, and answering in time.
@@ -133,7 +136,8 @@ struct StallDetector: Sendable {
         }
         let lastRun = min(max(sample.probeRanAt, progressAt), due)
         let since = max(midpoint(lastRun, due), progressAt)
-        return blocked(since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)
+        return blocked(
+            since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)
     }
 
     /// The start of the measured tick that covers `stall`, if there is one: a tick that began
