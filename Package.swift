@@ -6,12 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoopWatchdog", targets: ["LoopWatchdog"]),
+        .library(name: "LoopWatchdogNIO", targets: ["LoopWatchdogNIO"]),
         .executable(name: "loop-watchdog", targets: ["loop-watchdog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // SIGPROF handler, libunwind capture, /proc readers and thread helpers. C because
@@ -30,10 +32,24 @@ let package = Package(
             ],
             linkerSettings: [.linkedLibrary("swiftRuntime")]
         ),
+        // Watches every loop of a SwiftNIO EventLoopGroup with probes, and optionally with
+        // NIO's own tick measurements.
+        .target(
+            name: "LoopWatchdogNIO",
+            dependencies: [
+                "LoopWatchdog",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "loop-watchdog",
             dependencies: [
                 "LoopWatchdog",
+                "LoopWatchdogNIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -63,6 +79,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "LoopWatchdogNIOTests",
+            dependencies: [
+                "LoopWatchdog",
+                "CLoopWatchdog",
+                "LoopWatchdogNIO",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ]

@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
-swift test "$@"
+# Serial: many tests use real threads, real signals and real time; run side by side on
+# two cores they would measure each other instead of the watchdog.
+swift test --no-parallel "$@"

@@ -2,6 +2,7 @@
 // tracer is attached. Never called from the signal handler.
 #include "CLoopWatchdog.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -199,6 +200,53 @@ static int parse_blocked_signals(const char *text, uint64_t *mask) {
     unsigned long long value = strtoull(field, &end, 16);
     if (end == field) return -EPROTO;
     *mask = value;
+    return 0;
+}
+
+// The threads of an executor that runs on several threads are found by listing them.
+int lwd_list_threads(pid_t *tids, int32_t capacity) {
+    DIR *directory = opendir("/proc/self/task");
+    if (directory == NULL) return -errno;
+    int32_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(directory)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        if (count < capacity) tids[count] = (pid_t)strtol(entry->d_name, NULL, 10);
+        count++;
+    }
+    closedir(directory);
+    return count;
+}
+
+// A thread's name tells which pool it works for (dispatch names its workers after the queue).
+int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity) {
+    char path[64];
+    char text[64];
+    if (capacity == 0) return -EINVAL;
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) {
+        buffer[0] = '\0';
+        return (int)length;
+    }
+    while (length > 0 && text[length - 1] == '\n') text[--length] = '\0';
+    size_t copied = (size_t)length < capacity - 1 ? (size_t)length : capacity - 1;
+    memcpy(buffer, text, copied);
+    buffer[copied] = '\0';
+    return 0;
+}
+
+// A loop that is late only because its thread waited for a CPU is not blocked by its code.
+int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns) {
+    char path[64];
+    char text[128];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) return (int)length;
+    unsigned long long on_cpu = 0, waiting = 0;
+    if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2) return -EINVAL;
+    *on_cpu_ns = (int64_t)on_cpu;
+    *waiting_ns = (int64_t)waiting;
     return 0;
 }
 

@@ -45,6 +45,17 @@ int lwd_current_stack_bounds(uintptr_t *low, uintptr_t *high) {
     return 0;
 }
 
+// pthread_getname_np for the calling thread, so that a loop can be named after its thread.
+int lwd_current_thread_name(char *buffer, size_t capacity) {
+    if (capacity == 0) return -EINVAL;
+    int rc = pthread_getname_np(pthread_self(), buffer, capacity);
+    if (rc != 0) {
+        buffer[0] = '\0';
+        return -rc;
+    }
+    return 0;
+}
+
 // Signal 0 through tgkill probes existence without delivering anything.
 int lwd_thread_alive(pid_t tid) {
     long rc = syscall(SYS_tgkill, getpid(), tid, 0);

@@ -7,6 +7,10 @@
 /// `frames` is present on `began` and `continuing` events only; each frame is
 /// `{"index":0,"address":"0x…","symbol":…,"image":…,"file":…,"line":…,"inlined":false}`
 /// with `null` for unknown values.
+///
+/// A pool's event (``StallEvent/isPool``) has no `tid`, `capture` and `frames`; its `began`
+/// and `continuing` events have `threads` instead, one object per busy worker:
+/// `{"tid":1234,"name":"oot.default-qos","capture":"signal","frames":[...]}`.
 struct JSONEventFormatter: Sendable {
     /// Creates a formatter.
     init() {}
@@ -23,24 +27,53 @@ struct JSONEventFormatter: Sendable {
         json.integer(event.stallID)
         json.key("loop")
         json.string(event.loopName)
-        json.key("tid")
-        json.integer(event.threadID)
+        if !event.isPool {
+            json.key("tid")
+            json.integer(event.threadID)
+        }
         json.key("threshold_ms")
         json.number(event.threshold.milliseconds)
         json.key("blocked_ms")
         json.number(event.blocked.milliseconds)
-        json.key("capture")
-        json.string(event.capture.description)
-        if event.kind != .ended {
-            json.key("frames")
-            json.beginArray()
-            for frame in event.frames {
-                write(frame, to: &json)
+        if event.isPool {
+            if event.kind != .ended {
+                json.key("threads")
+                json.beginArray()
+                for thread in event.threads {
+                    write(thread, to: &json)
+                }
+                json.endArray()
             }
-            json.endArray()
+        } else {
+            json.key("capture")
+            json.string(event.capture.description)
+            if event.kind != .ended {
+                write(event.frames, to: &json)
+            }
         }
         json.endObject()
         return json.output
+    }
+
+    private func write(_ thread: ThreadStack, to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("tid")
+        json.integer(thread.threadID)
+        json.key("name")
+        json.string(thread.name)
+        json.key("capture")
+        json.string(thread.capture.description)
+        write(thread.frames, to: &json)
+        json.endObject()
+    }
+
+    private func write(_ frames: [StackFrame], to json: inout JSONWriter) {
+        json.key("frames")
+        json.beginArray()
+        for frame in frames {
+            write(frame, to: &json)
+        }
+        json.endArray()
     }
 
     private func write(_ frame: StackFrame, to json: inout JSONWriter) {

@@ -7,6 +7,8 @@ import Synchronization
 /// ``beat()`` on every iteration or callback, and bracket waits with ``markIdle()`` and
 /// ``markBusy()`` so that an idle loop is never reported. Only the registering thread may
 /// call `beat`, `markIdle` and `markBusy`; the threshold may be changed from any thread.
+/// An executor you cannot instrument is watched with probes instead
+/// (``probeRan(nextDueIn:)``).
 /// The loop is unregistered by ``unregister()`` or, at the latest, when its thread exits.
 public final class LoopHeartbeat: Sendable {
     @usableFromInline let record: LoopRecord

@@ -3,17 +3,19 @@ import Synchronization
 
 /// The shared state of one registered loop.
 ///
-/// Thread model: `progress`, `idleSince` and `busySince` are written only by the loop's own
-/// thread and read by the watchdog thread; `thresholdOverride` is written by any thread that
-/// changes the loop's threshold; `retired` is set once, by the loop thread (unregister or
-/// thread exit), and read by the watchdog. Everything else is immutable.
+/// Thread model: `progress`, `idleSince`, `busySince`, `probeRanAt`, `probeDueAt`,
+/// `tickStart` and `tickEnd` are written only by the loop's own thread (for a pool: by its
+/// probe, one run after the other) and read by the watchdog thread; `thresholdOverride` is
+/// written by any thread that changes the loop's threshold; `retired` is set by the loop
+/// thread (unregister or thread exit) or whoever stops watching it, and read by the
+/// watchdog. Everything else is immutable.
 @usableFromInline
 final class LoopRecord: Sendable {
     /// Identifies the record inside one process.
     let id: UInt64
     /// The name the user gave the loop.
     let name: String
-    /// The loop thread's kernel thread id.
+    /// The loop thread's kernel thread id; 0 for a pool, which runs on several threads.
     let threadID: Int32
     /// A pidfd naming the loop thread, or a negative value when the kernel has none.
     let pidfd: Int32
@@ -25,6 +27,11 @@ final class LoopRecord: Sendable {
     /// Wakes the watchdog thread when this loop goes busy while the watchdog is parked
     /// (nil for records made outside a watchdog, in tests).
     let idleGate: IdleGate?
+    /// For a pool: how to find its worker threads. Nil for a loop.
+    let workers: PoolWorkers?
+    /// For a loop the watchdog thread must probe itself at each tick (a pool). Nil for a
+    /// loop that probes itself or beats.
+    let prober: (any LoopProber)?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
@@ -37,6 +44,17 @@ final class LoopRecord: Sendable {
     let thresholdOverride = Atomic<Int64>(0)
     /// Set when the loop unregistered or its thread exited.
     let retired = Atomic<Bool>(false)
+    /// Monotonic ns at which the loop last ran a probe; 0 before the first.
+    let probeRanAt = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop ran the probe before that one; 0 before the second.
+    let previousProbeRanAt = Atomic<Int64>(0)
+    /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed,
+    /// `Int64.max` when no probe is due.
+    let probeDueAt = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop's last measured tick began; 0 when none was measured.
+    let tickStart = Atomic<Int64>(0)
+    /// Monotonic ns at which the loop's last measured tick ended; 0 when none was measured.
+    let tickEnd = Atomic<Int64>(0)
 
     private static let nextID = Atomic<UInt64>(1)
 
@@ -51,6 +69,23 @@ final class LoopRecord: Sendable {
         var low: UInt = 0
         var high: UInt = 0
         self.stackHigh = lwd_current_stack_bounds(&low, &high) == 0 ? high : 0
+        self.workers = nil
+        self.prober = nil
+        busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
+    }
+
+    /// Creates the record of a pool, which runs on the threads `workers` finds and which the
+    /// watchdog thread probes with `prober`.
+    init(poolName name: String, workers: PoolWorkers, prober: any LoopProber) {
+        self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
+        self.name = name
+        self.threadID = 0
+        self.pidfd = -1
+        self.procFiles = .none
+        self.idleGate = nil  // probed every tick: the watchdog never parks while it exists
+        self.stackHigh = 0
+        self.workers = workers
+        self.prober = prober
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
@@ -74,12 +109,37 @@ final class LoopRecord: Sendable {
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
     }
 
+    /// Records a probe run at `now` and the deadline of the next one. The progress store
+    /// releases the two times, so a watchdog that sees the new progress sees them too.
+    func recordProbe(ranAt now: Int64, nextDueAt due: Int64) {
+        probeDueAt.store(due, ordering: .releasing)
+        previousProbeRanAt.store(probeRanAt.load(ordering: .relaxed), ordering: .relaxed)
+        probeRanAt.store(now, ordering: .releasing)
+        progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+    }
+
+    /// Records one measured tick. `tickEnd` is stored last, with release ordering: a reader
+    /// that loads it first (acquiring) and then `tickStart` gets either a matching pair or a
+    /// start newer than the end, which it must ignore.
+    func recordTick(start: Int64, end: Int64) {
+        tickStart.store(start, ordering: .relaxed)
+        tickEnd.store(end, ordering: .releasing)
+    }
+
     /// What the watchdog reads each tick.
     func sample() -> LoopSample {
-        LoopSample(
-            progress: progress.load(ordering: .relaxed),
+        let progress = progress.load(ordering: .acquiring)
+        let tickEnd = tickEnd.load(ordering: .acquiring)
+        let tickStart = tickStart.load(ordering: .relaxed)
+        let probeRanAt = probeRanAt.load(ordering: .acquiring)
+        return LoopSample(
+            progress: progress,
             idleSince: idleSince.load(ordering: .relaxed),
-            busySince: busySince.load(ordering: .relaxed)
+            busySince: busySince.load(ordering: .relaxed),
+            probeRanAt: probeRanAt,
+            previousProbeRanAt: previousProbeRanAt.load(ordering: .relaxed),
+            probeDueAt: probeDueAt.load(ordering: .relaxed),
+            tick: tickStart > 0 && tickStart <= tickEnd ? tickStart...tickEnd : nil
         )
     }
 }
@@ -92,6 +152,20 @@ struct LoopSample: Sendable, Hashable {
     var idleSince: Int64
     /// Monotonic ns at which the loop last went busy.
     var busySince: Int64
+    /// Monotonic ns at which the loop last ran a probe; 0 before the first.
+    var probeRanAt: Int64 = 0
+    /// Monotonic ns at which it ran the probe before that one; 0 before the second.
+    var previousProbeRanAt: Int64 = 0
+    /// Monotonic ns by which the next probe should run; 0 when the loop is not probed.
+    var probeDueAt: Int64 = 0
+    /// The loop's last measured tick, in monotonic ns, when it measures them.
+    var tick: ClosedRange<Int64>? = nil
+    /// Set by the watchdog when the loop's thread, overdue, was waiting for a CPU rather
+    /// than running or blocked (``SchedulerSample``).
+    var waitedForCPU = false
+
+    /// True for a loop watched by probes rather than by beats and idle marks.
+    var isProbed: Bool { probeDueAt != 0 }
 }
 
 /// A thread's /proc/self/task/TID/syscall and status, opened once. Read from offset 0 they

@@ -3,6 +3,17 @@ struct PendingEvent: Sendable {
     var event: StallEvent
     /// Captured addresses, innermost first; `addresses[0]` is a program counter.
     var addresses: [UInt]
+    /// For a pool: each worker thread captured, its frames still raw addresses.
+    var threads: [PendingThread] = []
+}
+
+/// One worker of a pool as the watchdog thread captured it.
+struct PendingThread: Sendable {
+    var threadID: Int32
+    var name: String
+    var capture: CaptureOutcome
+    /// Captured addresses, innermost first; `addresses[0]` is a program counter.
+    var addresses: [UInt]
 }
 
 /// Symbolicates and delivers events, in order, on its own thread ("LoopWatchdog-rep"):
@@ -28,6 +39,15 @@ final class Reporter: Sendable {
             var event = pending.event
             if !pending.addresses.isEmpty {
                 event.frames = symbolicator.symbolicator.symbolicate(pending.addresses, firstIsProgramCounter: true)
+            }
+            if !pending.threads.isEmpty {
+                let stacks = pending.threads.map { thread in
+                    ThreadStack(
+                        threadID: thread.threadID, name: thread.name, capture: thread.capture,
+                        frames: thread.addresses.isEmpty
+                            ? [] : symbolicator.symbolicator.symbolicate(thread.addresses, firstIsProgramCounter: true))
+                }
+                event.threads = stacks.filter { !IdleWorker.isParked($0) }
             }
             for sink in sinks {
                 sink.emit(event)

@@ -7,6 +7,16 @@
 /// that first saw the final counter value and the tick before it; the detector takes the
 /// middle of that window, or the loop's own busy timestamp when it woke inside it. A stall
 /// that ends with the loop going idle ends exactly at the loop's idle timestamp.
+///
+/// A probed loop (``LoopSample/isProbed``) is never idle: it runs a probe that records when
+/// it ran and when the next one is due. It is late once the due time has passed without a
+/// new run; the stall began somewhere between the last run and the due time (the detector
+/// takes the middle) and ends exactly when the late probe runs (the record keeps the last
+/// two run times, since the next probe may run before the watchdog looks). When the loop
+/// measures its own ticks and one tick began inside that window and still ran when the late
+/// probe ran, the stall began with that tick: the loop never waited in between. A probed
+/// loop that is late because its thread was waiting for a CPU (``LoopSample/waitedForCPU``)
+/// is not blamed for that time.
 struct StallDetector: Sendable {
     /// What one observation concluded.
     enum Decision: Sendable, Hashable {
@@ -24,6 +34,9 @@ struct StallDetector: Sendable {
     struct ActiveStall: Sendable, Hashable {
         var id: UInt64
         var startedAt: Int64
+        /// For a probed loop: the window in which the stall began, from the last probe run
+        /// to the time the next probe was due.
+        var probeWindow: ClosedRange<Int64>?
         var threshold: Duration
         var nextReportAt: Int64
         var backoff: Int64
@@ -59,6 +72,9 @@ struct StallDetector: Sendable {
         threshold: Duration,
         nextStallID: () -> UInt64
     ) -> Decision {
+        if sample.isProbed {
+            return observeProbed(sample, now: now, threshold: threshold, nextStallID: nextStallID)
+        }
         if sample.progress != lastProgress {
             lastProgress = sample.progress
             let endedAt: Int64
@@ -81,7 +97,70 @@ struct StallDetector: Sendable {
             // Idle and no progress: waiting for work is not a stall.
             return .none
         }
-        let blockedNs = now - progressAt
+        return blocked(since: progressAt, now: now, threshold: threshold, probeWindow: nil, nextStallID: nextStallID)
+    }
+
+    /// A probed loop: late once its probe is overdue; ends when the late probe runs.
+    private mutating func observeProbed(
+        _ sample: LoopSample,
+        now: Int64,
+        threshold: Duration,
+        nextStallID: () -> UInt64
+    ) -> Decision {
+        if sample.progress != lastProgress {
+            let runs = sample.progress &- lastProgress
+            lastProgress = sample.progress
+            let latestRun = sample.probeRanAt > 0 ? min(sample.probeRanAt, now) : now
+            progressAt = max(progressAt, latestRun)
+            guard let stall = active else { return .none }
+            active = nil
+            // The stall ended with the first probe run since the last tick: when a second one
+            // ran too, that is the one before the latest (with three or more, the estimate
+            // is late by the runs it cannot see).
+            let ranAt = runs >= 2 && sample.previousProbeRanAt > 0
+                ? min(sample.previousProbeRanAt, latestRun) : latestRun
+            let startedAt = Self.tickStart(covering: stall, endedAt: ranAt, tick: sample.tick) ?? stall.startedAt
+            let blocked = Duration.nanoseconds(max(ranAt - startedAt, 0))
+            return .ended(stallID: stall.id, blocked: blocked, threshold: stall.threshold)
+        }
+        if let stall = active {
+            return blocked(
+                since: stall.startedAt, now: now, threshold: threshold, probeWindow: stall.probeWindow,
+                nextStallID: nextStallID)
+        }
+        let due = sample.probeDueAt
+        // Not overdue: the loop is idle or busy, and answering in time.
+        guard now > due else { return .none }
+        if sample.waitedForCPU {
+            // Late because its thread got no CPU (the machine is overloaded), not because
+            // its code blocks: no stall is counted from before now.
+            progressAt = now
+            return .none
+        }
+        let lastRun = min(max(sample.probeRanAt, progressAt), due)
+        let since = max(midpoint(lastRun, due), progressAt)
+        return blocked(
+            since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)
+    }
+
+    /// The start of the measured tick that covers `stall`, if there is one: a tick that began
+    /// inside the stall's probe window and still ran when the late probe ran at `endedAt`.
+    private static func tickStart(covering stall: ActiveStall, endedAt: Int64, tick: ClosedRange<Int64>?) -> Int64? {
+        guard let window = stall.probeWindow, let tick else { return nil }
+        guard window.contains(tick.lowerBound), tick.contains(endedAt) else { return nil }
+        return tick.lowerBound
+    }
+
+    /// No progress since `since`: begins a stall once `threshold` is crossed, then reports
+    /// it on the backoff.
+    private mutating func blocked(
+        since: Int64,
+        now: Int64,
+        threshold: Duration,
+        probeWindow: ClosedRange<Int64>?,
+        nextStallID: () -> UInt64
+    ) -> Decision {
+        let blockedNs = now - since
         if var stall = active {
             guard now >= stall.nextReportAt else { return .none }
             stall.backoff = min(stall.backoff * 2, Self.maximumBackoff)
@@ -92,7 +171,8 @@ struct StallDetector: Sendable {
         guard Duration.nanoseconds(blockedNs) >= threshold else { return .none }
         let stall = ActiveStall(
             id: nextStallID(),
-            startedAt: progressAt,
+            startedAt: since,
+            probeWindow: probeWindow,
             threshold: threshold,
             nextReportAt: now + Self.initialBackoff,
             backoff: Self.initialBackoff

@@ -3,6 +3,10 @@
 /// Events are produced by the watchdog thread and delivered, in order, on the reporter
 /// queue. `began` and `continuing` carry the blocked thread's symbolicated stack, captured
 /// while the thread was still blocked; `ended` carries the final blocked duration.
+///
+/// A pool, an executor that runs on several threads (the Swift Concurrency pool), has no
+/// one thread: its events have `threadID` 0 and `capture` `.none`, and its `began` and
+/// `continuing` events list the stack of every busy worker in `threads` (``isPool``).
 public struct StallEvent: Sendable, Hashable {
     /// Which step of the stall's lifecycle this event reports.
     public var kind: Kind
@@ -10,7 +14,7 @@ public struct StallEvent: Sendable, Hashable {
     public var stallID: UInt64
     /// The name the loop was registered with.
     public var loopName: String
-    /// The Linux thread id of the blocked thread.
+    /// The Linux thread id of the blocked thread; 0 for a pool.
     public var threadID: Int32
     /// The threshold in force for this loop when the stall began.
     public var threshold: Duration
@@ -19,8 +23,15 @@ public struct StallEvent: Sendable, Hashable {
     public var blocked: Duration
     /// How the stack was obtained, or why it could not be.
     public var capture: CaptureOutcome
-    /// The symbolicated stack, innermost frame first. Empty for `ended`.
+    /// The symbolicated stack, innermost frame first. Empty for `ended` and for a pool.
     public var frames: [StackFrame]
+    /// For a pool: each busy worker thread with its stack, on `began` and `continuing`.
+    /// Empty for a loop and for `ended`.
+    public var threads: [ThreadStack]
+
+    /// True for the events of a pool (an executor that runs on several threads), which
+    /// report their busy workers in ``threads`` instead of one thread's ``frames``.
+    public var isPool: Bool { threadID == 0 }
 
     /// Creates an event.
     public init(
@@ -31,7 +42,8 @@ public struct StallEvent: Sendable, Hashable {
         threshold: Duration,
         blocked: Duration,
         capture: CaptureOutcome,
-        frames: [StackFrame] = []
+        frames: [StackFrame] = [],
+        threads: [ThreadStack] = []
     ) {
         self.kind = kind
         self.stallID = stallID
@@ -41,6 +53,7 @@ public struct StallEvent: Sendable, Hashable {
         self.blocked = blocked
         self.capture = capture
         self.frames = frames
+        self.threads = threads
     }
 }
 

@@ -1,7 +1,8 @@
 import Logging
 
 /// Turns a `StallEvent` into a human-readable log message (a header line, then one line
-/// per captured frame) and into swift-log metadata.
+/// per captured frame) and into swift-log metadata. A pool's event has a header line, then
+/// for each busy worker a thread line followed by its frames, indented once more.
 ///
 /// Every string that came from outside the watchdog (loop name, symbol, file, image,
 /// capture reason) is escaped with `escapedForLogLine`, so an event always renders as
@@ -15,7 +16,14 @@ struct TextEventFormatter: Sendable {
     func message(for event: StallEvent) -> String {
         var lines = [header(for: event)]
         if event.kind != .ended {
-            lines += frameLines(event.frames)
+            if event.isPool {
+                for thread in event.threads {
+                    lines.append("  " + threadLine(for: thread))
+                    lines += frameLines(thread.frames, indent: 4)
+                }
+            } else {
+                lines += frameLines(event.frames)
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -23,6 +31,7 @@ struct TextEventFormatter: Sendable {
     /// The header line alone, e.g.
     /// `loop 'main' (tid 1234) blocked for 100 ms (threshold 100 ms); stack captured by signal:`.
     func header(for event: StallEvent) -> String {
+        if event.isPool { return poolHeader(for: event) }
         let loop = "loop '\(event.loopName.escapedForLogLine)' (tid \(event.threadID))"
         let threshold = "(threshold \(event.threshold.humanReadable))"
         let blocked = event.blocked.humanReadable
@@ -44,16 +53,52 @@ struct TextEventFormatter: Sendable {
         }
     }
 
-    /// One line per frame, indented two spaces, with the index column (`#3` or
+    /// The header line of a pool's event, e.g.
+    /// `pool 'swift-concurrency-pool.medium' starved for 105 ms (threshold 100 ms); 2 busy threads:`.
+    func poolHeader(for event: StallEvent) -> String {
+        let pool = "pool '\(event.loopName.escapedForLogLine)'"
+        let threshold = "(threshold \(event.threshold.humanReadable))"
+        let blocked = event.blocked.humanReadable
+        let busy: String
+        switch event.threads.count {
+        case 0: busy = "; no busy thread found"
+        case 1: busy = "; 1 busy thread:"
+        case let count: busy = "; \(count) busy threads:"
+        }
+        switch event.kind {
+        case .began:
+            return "\(pool) starved for \(blocked) \(threshold)\(busy)"
+        case .continuing:
+            return "\(pool) still starved after \(blocked) \(threshold)\(busy)"
+        case .ended:
+            return "\(pool) was starved for \(blocked) \(threshold)"
+        default:
+            return "\(pool) \(event.kind.description.escapedForLogLine) after \(blocked) \(threshold)\(busy)"
+        }
+    }
+
+    /// The line that introduces one busy worker of a pool, e.g.
+    /// `thread 'oot.default-qos' (tid 1234); stack captured by signal:`.
+    func threadLine(for thread: ThreadStack) -> String {
+        let capture: String
+        if thread.capture.hasStack {
+            capture = "; stack captured by \(thread.capture.description.escapedForLogLine):"
+        } else {
+            capture = "; no stack: \(thread.capture.description.escapedForLogLine)"
+        }
+        return "thread '\(thread.name.escapedForLogLine)' (tid \(thread.threadID))\(capture)"
+    }
+
+    /// One line per frame, indented `indent` spaces (two by default), with the index column (`#3` or
     /// `#3 [inlined]`) padded so that the address columns line up:
     /// `  #0  0x00005555deadbeef  Demo.sleepBlocking(milliseconds:) at /src/Demo.swift:42 [loop-watchdog]`.
-    func frameLines(_ frames: [StackFrame]) -> [String] {
+    func frameLines(_ frames: [StackFrame], indent: Int = 2) -> [String] {
         let indexColumns = frames.map { frame in
             frame.inlined ? "#\(frame.index) [inlined]" : "#\(frame.index)"
         }
         let width = indexColumns.map(\.count).max() ?? 0
         return zip(frames, indexColumns).map { frame, indexColumn in
-            var line = "  "
+            var line = String(repeating: " ", count: indent)
             line += indexColumn
             line += String(repeating: " ", count: width - indexColumn.count)
             line += "  "
@@ -78,9 +123,24 @@ struct TextEventFormatter: Sendable {
 
     /// Structured metadata for `event`: `stall_id`, `loop`, `tid`, `threshold_ms`,
     /// `blocked_ms`, `capture` and `event`. Durations are milliseconds with at most three
-    /// decimals; the loop name and capture text are escaped like the message.
+    /// decimals; the loop name and capture text are escaped like the message. A pool's
+    /// event has no `tid` and `capture`; its `began` and `continuing` have `threads`, the
+    /// busy workers' thread ids.
     func metadata(for event: StallEvent) -> Logger.Metadata {
-        [
+        if event.isPool {
+            var metadata: Logger.Metadata = [
+                "stall_id": .stringConvertible(event.stallID),
+                "loop": .string(event.loopName.escapedForLogLine),
+                "threshold_ms": .string(Self.milliseconds(event.threshold)),
+                "blocked_ms": .string(Self.milliseconds(event.blocked)),
+                "event": .string(event.kind.description),
+            ]
+            if event.kind != .ended {
+                metadata["threads"] = .array(event.threads.map { .stringConvertible($0.threadID) })
+            }
+            return metadata
+        }
+        return [
             "stall_id": .stringConvertible(event.stallID),
             "loop": .string(event.loopName.escapedForLogLine),
             "tid": .stringConvertible(event.threadID),

@@ -182,6 +182,32 @@ public final class Watchdog: Sendable {
         return LoopHeartbeat(record: record)
     }
 
+    /// Registers the calling thread as a loop named after the thread (for example
+    /// `NIO-ELT-0-#1`; "thread-TID" when it has no name) and returns its heartbeat. Call it
+    /// on the loop's own thread.
+    public func registerCurrentThread() -> LoopHeartbeat {
+        registerCurrentThread(name: ProcessThreads.currentName() ?? "thread-\(lwd_gettid())")
+    }
+
+    /// How often a probe should run on a loop watched by probes
+    /// (``LoopHeartbeat/probeRan(nextDueIn:)``): the watchdog's interval for the loop's
+    /// threshold, by default a tenth of it and at least 1 ms. The threshold may change at
+    /// run time: ask again before scheduling each probe.
+    public func probeInterval(for heartbeat: LoopHeartbeat) -> Duration {
+        let override = heartbeat.record.thresholdOverride.load(ordering: .relaxed)
+        return .nanoseconds(currentInterval(smallestLoopThreshold: override > 0 ? override : nil))
+    }
+
+    /// Registers a pool, an executor that runs on several threads which `workers` finds and
+    /// which the watchdog thread probes with `prober` at each tick, and returns its
+    /// heartbeat. It stays registered until it unregisters.
+    func registerPool(name: String, workers: PoolWorkers, prober: any LoopProber) -> LoopHeartbeat {
+        let record = LoopRecord(poolName: name, workers: workers, prober: prober)
+        record.probeDueAt.store(.max, ordering: .relaxed)
+        state.withLock { $0.records[record.id] = record }
+        return LoopHeartbeat(record: record)
+    }
+
     /// Runs the watchdog until the surrounding task is cancelled, then stops it: the shape
     /// swift-service-lifecycle expects of a `Service`.
     public func run() async throws {

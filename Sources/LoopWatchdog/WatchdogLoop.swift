@@ -2,8 +2,10 @@ import CLoopWatchdog
 import Logging
 
 /// The body of the watchdog thread: one tick per interval samples every loop, feeds its
-/// StallDetector and, when a stall begins or goes on, captures the stack at once and hands
-/// the event to the reporter. Owned by the watchdog thread alone.
+/// StallDetector and, when a stall begins or goes on, captures the stack (of every busy
+/// worker, for a pool) at once and hands the event to the reporter; then it lets each
+/// loop's prober, if it has one (pools), send its next probe. Owned by the watchdog thread
+/// alone.
 ///
 /// A tick that reports nothing allocates nothing and takes no lock per loop: the loop list
 /// is reread (under the watchdog's lock) only after a registration or when a loop retired.
@@ -24,7 +26,19 @@ final class WatchdogLoop: @unchecked Sendable {
     private let watchdog: Watchdog
     private let capturer: StackCapturer
     /// The loops being watched and their detectors (nil until the loop's first sample).
-    private var tracked: [(record: LoopRecord, detector: StallDetector?)] = []
+    private var tracked: [Tracked] = []
+    /// Most workers of one pool captured per report, to bound the watchdog's time.
+    private static let maximumWorkersCaptured = 64
+
+    /// What the watchdog keeps about one loop between ticks.
+    private struct Tracked {
+        var record: LoopRecord
+        /// Nil until the loop's first sample.
+        var detector: StallDetector?
+        /// For a probed loop that is well overdue: its thread's scheduler statistics when it
+        /// became so, to tell a thread starved of CPU from a blocked one.
+        var schedulerBaseline: SchedulerSample?
+    }
     /// `watchdog.registrationCount` when `tracked` was last rebuilt.
     private var seenRegistrations: UInt64 = 0
     private var needsRebuild = true
@@ -115,6 +129,7 @@ final class WatchdogLoop: @unchecked Sendable {
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
             let idle = observe(at: index, now: now, threshold: threshold, missed: missed)
             allIdle = allIdle && idle
+            record.prober?.probe(record, now: now)
             index += 1
         }
         everyLoopIdle = allIdle && !needsRebuild
@@ -133,7 +148,7 @@ final class WatchdogLoop: @unchecked Sendable {
         }
         let known = Set(tracked.map(\.record.id))
         for record in records where !known.contains(record.id) {
-            tracked.append((record, nil))
+            tracked.append(Tracked(record: record))
         }
     }
 
@@ -172,11 +187,12 @@ final class WatchdogLoop: @unchecked Sendable {
     /// the loop is idle with no stall in progress.
     private func observe(at index: Int, now: Int64, threshold: Duration, missed: Int64) -> Bool {
         let record = tracked[index].record
-        let sample = record.sample()
+        var sample = record.sample()
         guard var detector = tracked[index].detector else {
             tracked[index].detector = StallDetector(sample: sample, now: now)
             return false
         }
+        checkCPUStarvation(at: index, detector: detector, sample: &sample, now: now)
         detector.forgiveMissedTime(missed)
         let decision = detector.observe(
             sample, now: now, previousTick: lastTick + missed, threshold: threshold,
@@ -190,15 +206,11 @@ final class WatchdogLoop: @unchecked Sendable {
                 suppressed.insert(id)
                 return false
             }
-            let capture = capture(record)
-            report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                   capture: capture.outcome, addresses: capture.addresses)
+            reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .continuing(let id, let blocked, let threshold):
             // A tracer that attached since `began` gets no signal and no report either.
             guard !suppressed.contains(id), !suppressedWhileTraced(now: now) else { return false }
-            let capture = capture(record)
-            report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                   capture: capture.outcome, addresses: capture.addresses)
+            reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .ended(let id, let blocked, let threshold):
             guard suppressed.remove(id) == nil else { return sample.idleSince != 0 }
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
@@ -207,10 +219,62 @@ final class WatchdogLoop: @unchecked Sendable {
         return sample.idleSince != 0 && detector.active == nil
     }
 
-    private func capture(_ record: LoopRecord) -> StackCapturer.Capture {
+    /// For a probed loop with a thread of its own that has been overdue for more than two
+    /// intervals without a stall reported yet: reads its thread's scheduler statistics,
+    /// once to start and then at each tick, and marks the sample when the thread spent the
+    /// time since the start mostly waiting for a CPU (the clock then starts again). Costs
+    /// nothing while the loop answers its probes.
+    private func checkCPUStarvation(at index: Int, detector: StallDetector, sample: inout LoopSample, now: Int64) {
+        let record = tracked[index].record
+        let overdue = sample.isProbed && sample.probeDueAt != .max
+            && now - sample.probeDueAt > 2 * max(lastInterval, 1_000_000)
+            && sample.progress == detector.lastProgress
+        guard overdue, detector.active == nil, record.threadID != 0,
+            let current = SchedulerSample.read(threadID: record.threadID, now: now)
+        else {
+            tracked[index].schedulerBaseline = nil
+            return
+        }
+        guard let baseline = tracked[index].schedulerBaseline else {
+            tracked[index].schedulerBaseline = current
+            return
+        }
+        // Judged on the whole time since the baseline (at least three intervals), so that a
+        // thread that runs in short slices on a busy machine is not mistaken for a starved one.
+        guard current.at - baseline.at >= 3 * max(lastInterval, 1_000_000) else { return }
+        if current.waitedForCPU(since: baseline) {
+            sample.waitedForCPU = true
+            tracked[index].schedulerBaseline = current
+        }
+    }
+
+    /// Captures the loop's thread, or every worker of a pool, now, and reports.
+    private func reportWithStacks(
+        _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration, blocked: Duration
+    ) {
+        guard let workers = record.workers else {
+            let capture = capture(
+                threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+            report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
+            return
+        }
+        let threads = workers.candidates().prefix(Self.maximumWorkersCaptured).map { worker in
+            let capture = capture(threadID: worker.threadID, pidfd: -1, stackHigh: worker.stackHigh, procFiles: .none)
+            return PendingThread(
+                threadID: worker.threadID, name: worker.name, capture: capture.outcome, addresses: capture.addresses)
+        }
+        report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+               capture: .none, addresses: [], threads: Array(threads))
+    }
+
+    /// Captures one thread, counting the wait as busy time of the watchdog (see missedTime).
+    private func capture(
+        threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles
+    ) -> StackCapturer.Capture {
         let start = lwd_monotonic_ns()
         let capture = capturer.capture(
-            threadID: record.threadID, pidfd: record.pidfd, stackHigh: record.stackHigh, procFiles: record.procFiles)
+            threadID: threadID, pidfd: pidfd, stackHigh: stackHigh, procFiles: procFiles)
         captureWaits += min(max(lwd_monotonic_ns() - start, 0), Self.captureWaitBound)
         if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
             announcedHandlerReplaced = true
@@ -241,11 +305,11 @@ final class WatchdogLoop: @unchecked Sendable {
 
     private func report(
         _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
-        blocked: Duration, capture: CaptureOutcome, addresses: [UInt]
+        blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = []
     ) {
         let event = StallEvent(
             kind: kind, stallID: stallID, loopName: record.name, threadID: record.threadID,
             threshold: threshold, blocked: blocked, capture: capture)
-        watchdog.reporter.report(PendingEvent(event: event, addresses: addresses))
+        watchdog.reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads))
     }
 }

@@ -6,11 +6,19 @@ import LoopWatchdog
 /// The asyncio debug-mode example, ported: one loop, one job that blocks in a sleep for
 /// 350 ms, an idle wait of 500 ms, a CPU-bound spin of 150 ms, a wait of 100 ms, DONE.
 /// With the default 100 ms threshold it reports exactly two stalls.
+///
+/// `demo nio` and `demo concurrency` show the executors the user did not write: a SwiftNIO
+/// HTTP server whose handler blocks its event loop, and a starved Swift Concurrency pool.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Block a loop twice (a 350 ms sleep, a 150 ms spin) and watch the reports.",
-        subcommands: [DemoHangCommand.self]
+        discussion: """
+            `demo nio` runs a SwiftNIO HTTP server on 127.0.0.1 and blocks its event loop from a \
+            handler; `demo concurrency` starves the Swift Concurrency pool with blocking calls; \
+            `demo hang` deadlocks a loop for good (for hang files and supervisors).
+            """,
+        subcommands: [DemoNIOCommand.self, DemoConcurrencyCommand.self, DemoHangCommand.self]
     )
 
     func run() throws {
@@ -31,6 +39,33 @@ struct DemoCommand: ParsableCommand {
         }
         loop.runOnNewThread()
         Watchdog.stopShared()
+    }
+}
+
+/// `loop-watchdog demo nio`: a SwiftNIO HTTP server whose handler blocks its event loop.
+struct DemoNIOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nio",
+        abstract: "Run a NIO HTTP server on 127.0.0.1, block its event loop from a handler, watch the reports."
+    )
+
+    @Option(help: "The port of the demo server (0: any free port).")
+    var port: Int = 0
+
+    func run() throws {
+        try NIODemo.run(port: port)
+    }
+}
+
+/// `loop-watchdog demo concurrency`: blocking calls that starve the Swift Concurrency pool.
+struct DemoConcurrencyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "concurrency",
+        abstract: "Starve the Swift Concurrency pool with blocking calls and watch the report."
+    )
+
+    func run() throws {
+        ConcurrencyDemo.run()
     }
 }
 

@@ -42,6 +42,10 @@ int lwd_current_stack_bounds(uintptr_t *low, uintptr_t *high);
 /// Names the calling thread (at most 15 bytes are kept), as `top` and debuggers show it.
 void lwd_set_current_thread_name(const char *name);
 
+/// Copies the calling thread's name (at most 15 bytes, NUL-terminated) into `buffer`, which
+/// holds `capacity` bytes (16 is enough). Returns 0 or -errno.
+int lwd_current_thread_name(char *buffer, size_t capacity);
+
 /// True (1) when thread `tid` of this process still exists, 0 when it does not. After the
 /// thread exits, a new thread may get the same tid: prefer lwd_thread_pidfd_alive.
 int lwd_thread_alive(pid_t tid);
@@ -93,6 +97,20 @@ int lwd_read_blocked_signals(pid_t tid, uint64_t *mask);
 
 /// lwd_read_blocked_signals through an fd from lwd_open_thread_proc_file(tid, "status").
 int lwd_read_blocked_signals_fd(int fd, uint64_t *mask);
+/// Lists the threads of this process (the entries of /proc/self/task) into `tids`, which
+/// holds `capacity` entries. Returns how many threads there are, which may exceed
+/// `capacity` (only `capacity` were stored: call again with more room), or -errno.
+int lwd_list_threads(pid_t *tids, int32_t capacity);
+
+/// Reads the name of thread `tid` from /proc/self/task/TID/comm into `buffer` (at most 15
+/// bytes, NUL-terminated, without the newline). Returns 0, -ESRCH when the thread is gone,
+/// or -errno.
+int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity);
+
+/// Reads /proc/self/task/TID/schedstat: how long thread `tid` has run on a CPU and how long
+/// it has been runnable but waiting for one, in nanoseconds since it started. Returns 0,
+/// -ESRCH when the thread is gone, or -errno.
+int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns);
 
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);

@@ -1,0 +1,70 @@
+extension Watchdog {
+    /// Watches the Swift Concurrency global executor: reports when its pool is starved, that
+    /// is, when new work waits longer than the threshold before a worker thread runs it, with
+    /// the stacks of the busy workers. Then reports `ended` with how long new work waited.
+    ///
+    /// ```swift
+    /// let watchdog = Watchdog.start()
+    /// let poolWatch = watchdog.watchConcurrencyPool()
+    /// ```
+    ///
+    /// On Linux the pool has a fixed width (one thread per core) for each priority, and a
+    /// thread blocked in a synchronous call is not replaced: a few blocking calls inside
+    /// async functions freeze every task of that priority without a message. Each priority
+    /// in `priorities` has a pool of its own (dispatch's global queue of that QoS, which
+    /// `DispatchQueue.global(qos:)` work shares) and is watched as one loop named
+    /// `swift-concurrency-pool.<priority>`, for example `swift-concurrency-pool.medium`.
+    ///
+    /// How: at each of its ticks the watchdog thread starts a tiny probe task of each
+    /// priority, unless the previous one has not run yet; the probe records when it ran. The
+    /// pool is starved when a probe waits for a worker longer than the threshold. The start
+    /// of a starvation is known to half the watchdog's interval, its end exactly. Probes are
+    /// enqueued directly, not woken by `Task.sleep`, whose timers need a free worker of the
+    /// default pool on Linux. Each probe also learns which threads work for its pool, so that
+    /// a report can capture them; workers parked waiting for work are left out. Works without
+    /// any runtime hook. Cost: one tiny task per watchdog interval and priority.
+    ///
+    /// `Task {}` started from synchronous code on the main thread runs at `.high`;
+    /// `Task.detached {}` and most server code run at `.medium`. Call it once: a second
+    /// watch probes and reports the pools twice. Probes are started by the watchdog thread,
+    /// so nothing runs while the watchdog is stopped or disabled.
+    ///
+    /// - Parameter priorities: the pools to watch; by default every one.
+    /// - Returns: the watch; call ``ConcurrencyPoolWatch/stop()`` to end it.
+    @discardableResult
+    public func watchConcurrencyPool(
+        priorities: [TaskPriority] = [.high, .medium, .low, .background]
+    ) -> ConcurrencyPoolWatch {
+        var heartbeats: [LoopHeartbeat] = []
+        var seen = Set<UInt8>()
+        for priority in priorities where seen.insert(priority.rawValue).inserted {
+            let workers = PoolWorkers()
+            heartbeats.append(registerPool(
+                name: "swift-concurrency-pool.\(ConcurrencyPoolProber.label(for: priority))",
+                workers: workers,
+                prober: ConcurrencyPoolProber(priority: priority, workers: workers)))
+        }
+        return ConcurrencyPoolWatch(heartbeats: heartbeats)
+    }
+}
+
+/// A running watch of the Swift Concurrency pools, returned by
+/// ``Watchdog/watchConcurrencyPool(priorities:)``. `stop()` may be called from any thread.
+public final class ConcurrencyPoolWatch: Sendable {
+    private let heartbeats: [LoopHeartbeat]
+
+    init(heartbeats: [LoopHeartbeat]) {
+        self.heartbeats = heartbeats
+    }
+
+    /// The names of the watched pools, as their events carry them in `loopName`.
+    public var poolNames: [String] { heartbeats.map(\.name) }
+
+    /// Stops watching: no probe is started any more and the pools are unregistered; a
+    /// starvation in progress is reported as ended. Idempotent.
+    public func stop() {
+        for heartbeat in heartbeats {
+            heartbeat.unregister()
+        }
+    }
+}
