@@ -20,9 +20,10 @@ final class WatchdogLoop: @unchecked Sendable {
     private struct Tracked {
         var record: LoopRecord
         var detector: StallDetector
-        /// For a probed loop that is well overdue: its thread's scheduler statistics when it
-        /// became so, to tell a thread starved of CPU from a blocked one.
-        var schedulerBaseline: SchedulerSample?
+        /// For a probed loop that is well overdue: the scheduler statistics of its thread (of
+        /// each worker, for a pool) when it became so, to tell threads starved of CPU from
+        /// blocked ones.
+        var schedulerBaseline: [Int32: SchedulerSample]?
     }
 
     init(watchdog: Watchdog, capturer: StackCapturer) {
@@ -96,20 +97,24 @@ final class WatchdogLoop: @unchecked Sendable {
         }
     }
 
-    /// For a probed loop with a thread of its own that has been overdue for more than two
-    /// intervals without a stall reported yet: reads its thread's scheduler statistics,
-    /// once to start and then at each tick, and marks the sample when the thread spent the
-    /// time since the start mostly waiting for a CPU (the clock then starts again). Costs
-    /// nothing while the loop answers its probes.
+    /// For a probed loop that has been overdue for more than two intervals without a stall
+    /// reported yet: reads the scheduler statistics of its thread (of each worker, for a
+    /// pool), once to start and then at each tick, and marks the sample when one of those
+    /// threads spent the time since the start mostly waiting for a CPU: the probe is late
+    /// because the machine is overloaded (a runnable thread got no CPU), not because code
+    /// blocks. The clock then starts again. Costs nothing while the loop answers its probes.
     private func checkCPUStarvation(_ entry: inout Tracked, sample: inout LoopSample, now: Int64) {
         let overdue = sample.isProbed && sample.probeDueAt != .max
             && now - sample.probeDueAt > 2 * max(lastInterval, 1_000_000)
             && sample.progress == entry.detector.lastProgress
-        guard overdue, entry.detector.active == nil, entry.record.threadID != 0,
-            let current = SchedulerSample.read(threadID: entry.record.threadID, now: now)
-        else {
+        guard overdue, entry.detector.active == nil else {
             entry.schedulerBaseline = nil
             return
+        }
+        let threads = entry.record.workers.map { $0.candidates().map(\.threadID) } ?? [entry.record.threadID]
+        var current: [Int32: SchedulerSample] = [:]
+        for tid in threads where tid != 0 {
+            current[tid] = SchedulerSample.read(threadID: tid, now: now)
         }
         guard let baseline = entry.schedulerBaseline else {
             entry.schedulerBaseline = current
@@ -117,8 +122,11 @@ final class WatchdogLoop: @unchecked Sendable {
         }
         // Judged on the whole time since the baseline (at least three intervals), so that a
         // thread that runs in short slices on a busy machine is not mistaken for a starved one.
-        guard current.at - baseline.at >= 3 * max(lastInterval, 1_000_000) else { return }
-        if current.waitedForCPU(since: baseline) {
+        guard let start = baseline.values.first?.at, now - start >= 3 * max(lastInterval, 1_000_000) else { return }
+        let starved = current.contains { tid, sample in
+            baseline[tid].map { sample.waitedForCPU(since: $0) } ?? false
+        }
+        if starved {
             sample.waitedForCPU = true
             entry.schedulerBaseline = current
         }
