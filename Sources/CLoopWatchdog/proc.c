@@ -250,6 +250,20 @@ int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns
     return 0;
 }
 
+// Runnable and not running is told from blocked by the state: 'R' covers both running and
+// waiting for a CPU, a blocked thread is 'S' or 'D'.
+int lwd_read_thread_run_state(pid_t tid) {
+    char path[64];
+    char text[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    ssize_t length = read_small_file(path, text, sizeof text);
+    if (length < 0) return (int)length;
+    // "tid (comm) S ...": the name may hold spaces and parentheses, so find the last ')'.
+    const char *end = strrchr(text, ')');
+    if (end == NULL || end[1] != ' ' || end[2] == '\0') return -EINVAL;
+    return (unsigned char)end[2];
+}
+
 int lwd_tracer_pid(void) {
     char text[4096];
     ssize_t length = read_small_file("/proc/self/status", text, sizeof text);

@@ -26,10 +26,10 @@ extension LoopHeartbeat {
     /// on Linux).
     ///
     /// Only useful together with probes (``probeRan(nextDueIn:)``): when a stall ends and the
-    /// last recorded tick began after the probe before the stall and still ran when the late
-    /// probe ran, the stall is dated from that tick's start instead of being estimated, so
-    /// its `ended` duration is exact. Call it on the loop's thread, after each tick; cost: two
-    /// stores.
+    /// tick in which the late probe ran began after the probe before the stall, the stall is
+    /// dated from that tick's start instead of being estimated, so its `ended` duration is
+    /// exact. Only ticks in which a probe ran are kept (the last two). Call it on the loop's
+    /// thread, after each tick; cost: a few loads and, after a probe, a few stores.
     public func recordTick(startNanoseconds: UInt64, endNanoseconds: UInt64) {
         let start = Int64(clamping: startNanoseconds)
         let end = Int64(clamping: endNanoseconds)

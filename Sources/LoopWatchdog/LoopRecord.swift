@@ -3,8 +3,8 @@ import Synchronization
 
 /// The shared state of one registered loop.
 ///
-/// Thread model: `progress`, `idleSince`, `busySince`, `probeRanAt`, `probeDueAt`,
-/// `tickStart` and `tickEnd` are written only by the loop's own thread (for a pool: by its
+/// Thread model: `progress`, `idleSince`, `busySince`, `probeRanAt`, `probeDueAt` and
+/// `probeTicks` are written only by the loop's own thread (for a pool: by its
 /// probe, one run after the other) and read by the watchdog thread; `thresholdOverride` is
 /// written by any thread that changes the loop's threshold; `retired` is set by the loop
 /// thread (unregister or thread exit) or whoever stops watching it, and read by the
@@ -51,10 +51,8 @@ final class LoopRecord: Sendable {
     /// Monotonic ns by which the loop should run its next probe; 0 when it is not probed,
     /// `Int64.max` when no probe is due.
     let probeDueAt = Atomic<Int64>(0)
-    /// Monotonic ns at which the loop's last measured tick began; 0 when none was measured.
-    let tickStart = Atomic<Int64>(0)
-    /// Monotonic ns at which the loop's last measured tick ended; 0 when none was measured.
-    let tickEnd = Atomic<Int64>(0)
+    /// The measured ticks in which the last two probes ran, for loops that measure ticks.
+    let probeTicks = ProbeTicks()
 
     private static let nextID = Atomic<UInt64>(1)
 
@@ -118,19 +116,14 @@ final class LoopRecord: Sendable {
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
     }
 
-    /// Records one measured tick. `tickEnd` is stored last, with release ordering: a reader
-    /// that loads it first (acquiring) and then `tickStart` gets either a matching pair or a
-    /// start newer than the end, which it must ignore.
+    /// Records one measured tick; kept only when the last probe ran in it.
     func recordTick(start: Int64, end: Int64) {
-        tickStart.store(start, ordering: .relaxed)
-        tickEnd.store(end, ordering: .releasing)
+        probeTicks.record(start: start, end: end, probeRanAt: probeRanAt.load(ordering: .relaxed))
     }
 
     /// What the watchdog reads each tick.
     func sample() -> LoopSample {
         let progress = progress.load(ordering: .acquiring)
-        let tickEnd = tickEnd.load(ordering: .acquiring)
-        let tickStart = tickStart.load(ordering: .relaxed)
         let probeRanAt = probeRanAt.load(ordering: .acquiring)
         return LoopSample(
             progress: progress,
@@ -139,7 +132,7 @@ final class LoopRecord: Sendable {
             probeRanAt: probeRanAt,
             previousProbeRanAt: previousProbeRanAt.load(ordering: .relaxed),
             probeDueAt: probeDueAt.load(ordering: .relaxed),
-            tick: tickStart > 0 && tickStart <= tickEnd ? tickStart...tickEnd : nil
+            probeTicks: probeTicks.read()
         )
     }
 }
@@ -158,10 +151,11 @@ struct LoopSample: Sendable, Hashable {
     var previousProbeRanAt: Int64 = 0
     /// Monotonic ns by which the next probe should run; 0 when the loop is not probed.
     var probeDueAt: Int64 = 0
-    /// The loop's last measured tick, in monotonic ns, when it measures them.
-    var tick: ClosedRange<Int64>? = nil
-    /// Set by the watchdog when the loop's thread, overdue, was waiting for a CPU rather
-    /// than running or blocked (``SchedulerSample``).
+    /// The measured ticks in which the last two probes ran, latest first, in monotonic ns,
+    /// when the loop measures its ticks.
+    var probeTicks: [ClosedRange<Int64>] = []
+    /// Set by the watchdog when the loop's thread (a pool's worker), overdue, was waiting for
+    /// a CPU rather than running or blocked (``SchedulerSample``).
     var waitedForCPU = false
 
     /// True for a loop watched by probes rather than by beats and idle marks.

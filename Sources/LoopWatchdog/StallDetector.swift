@@ -119,7 +119,7 @@ struct StallDetector: Sendable {
             // is late by the runs it cannot see).
             let ranAt = runs >= 2 && sample.previousProbeRanAt > 0
                 ? min(sample.previousProbeRanAt, latestRun) : latestRun
-            let startedAt = Self.tickStart(covering: stall, endedAt: ranAt, tick: sample.tick) ?? stall.startedAt
+            let startedAt = Self.tickStart(covering: stall, endedAt: ranAt, ticks: sample.probeTicks) ?? stall.startedAt
             let blocked = Duration.nanoseconds(max(ranAt - startedAt, 0))
             return .ended(stallID: stall.id, blocked: blocked, threshold: stall.threshold)
         }
@@ -143,12 +143,13 @@ struct StallDetector: Sendable {
             since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)
     }
 
-    /// The start of the measured tick that covers `stall`, if there is one: a tick that began
-    /// inside the stall's probe window and still ran when the late probe ran at `endedAt`.
-    private static func tickStart(covering stall: ActiveStall, endedAt: Int64, tick: ClosedRange<Int64>?) -> Int64? {
-        guard let window = stall.probeWindow, let tick else { return nil }
-        guard window.contains(tick.lowerBound), tick.contains(endedAt) else { return nil }
-        return tick.lowerBound
+    /// The start of the measured tick that covers `stall`, if there is one: the tick in which
+    /// the late probe ran at `endedAt`, if it began inside the stall's probe window.
+    private static func tickStart(covering stall: ActiveStall, endedAt: Int64, ticks: [ClosedRange<Int64>]) -> Int64? {
+        guard let window = stall.probeWindow, let tick = ticks.first(where: { $0.contains(endedAt) }) else {
+            return nil
+        }
+        return window.contains(tick.lowerBound) ? tick.lowerBound : nil
     }
 
     /// No progress since `since`: begins a stall once `threshold` is crossed, then reports

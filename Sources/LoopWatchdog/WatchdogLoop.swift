@@ -35,9 +35,10 @@ final class WatchdogLoop: @unchecked Sendable {
         var record: LoopRecord
         /// Nil until the loop's first sample.
         var detector: StallDetector?
-        /// For a probed loop that is well overdue: its thread's scheduler statistics when it
-        /// became so, to tell a thread starved of CPU from a blocked one.
-        var schedulerBaseline: SchedulerSample?
+        /// For a probed loop that is well overdue: the scheduler statistics of its thread (of
+        /// each worker, for a pool) when it became so, to tell threads starved of CPU from
+        /// blocked ones.
+        var schedulerBaseline: [Int32: SchedulerSample]?
     }
     /// `watchdog.registrationCount` when `tracked` was last rebuilt.
     private var seenRegistrations: UInt64 = 0
@@ -219,21 +220,25 @@ final class WatchdogLoop: @unchecked Sendable {
         return sample.idleSince != 0 && detector.active == nil
     }
 
-    /// For a probed loop with a thread of its own that has been overdue for more than two
-    /// intervals without a stall reported yet: reads its thread's scheduler statistics,
-    /// once to start and then at each tick, and marks the sample when the thread spent the
-    /// time since the start mostly waiting for a CPU (the clock then starts again). Costs
-    /// nothing while the loop answers its probes.
+    /// For a probed loop that has been overdue for more than two intervals without a stall
+    /// reported yet: reads the scheduler statistics of its thread (of each worker, for a
+    /// pool), once to start and then at each tick, and marks the sample when one of those
+    /// threads spent the time since the start mostly waiting for a CPU: the probe is late
+    /// because the machine is overloaded (a runnable thread got no CPU), not because code
+    /// blocks. The clock then starts again. Costs nothing while the loop answers its probes.
     private func checkCPUStarvation(at index: Int, detector: StallDetector, sample: inout LoopSample, now: Int64) {
         let record = tracked[index].record
         let overdue = sample.isProbed && sample.probeDueAt != .max
             && now - sample.probeDueAt > 2 * max(lastInterval, 1_000_000)
             && sample.progress == detector.lastProgress
-        guard overdue, detector.active == nil, record.threadID != 0,
-            let current = SchedulerSample.read(threadID: record.threadID, now: now)
-        else {
+        guard overdue, detector.active == nil else {
             tracked[index].schedulerBaseline = nil
             return
+        }
+        let threads = record.workers.map { $0.candidates().map(\.threadID) } ?? [record.threadID]
+        var current: [Int32: SchedulerSample] = [:]
+        for tid in threads where tid != 0 {
+            current[tid] = SchedulerSample.read(threadID: tid, now: now)
         }
         guard let baseline = tracked[index].schedulerBaseline else {
             tracked[index].schedulerBaseline = current
@@ -241,8 +246,11 @@ final class WatchdogLoop: @unchecked Sendable {
         }
         // Judged on the whole time since the baseline (at least three intervals), so that a
         // thread that runs in short slices on a busy machine is not mistaken for a starved one.
-        guard current.at - baseline.at >= 3 * max(lastInterval, 1_000_000) else { return }
-        if current.waitedForCPU(since: baseline) {
+        guard let start = baseline.values.first?.at, now - start >= 3 * max(lastInterval, 1_000_000) else { return }
+        let starved = current.contains { tid, sample in
+            baseline[tid].map { sample.waitedForCPU(since: $0) } ?? false
+        }
+        if starved {
             sample.waitedForCPU = true
             tracked[index].schedulerBaseline = current
         }

@@ -121,9 +121,24 @@ struct ProbedStallDetectorTests {
         }
         #expect(h.detector.active != nil)
         // NIO measured one tick from start + 4 ms to start + 305 ms; the late probe ran in it.
-        h.sample.tick = (h.at(microseconds: 4_000))...(h.at(microseconds: 305_000))
+        h.sample.probeTicks = [h.at(microseconds: 4_000)...h.at(microseconds: 305_000)]
         h.probeRan(at: h.at(microseconds: 304_500))
         #expect(h.tick(at: h.at(microseconds: 310_000)) == .ended(stallID: 1, blocked: .microseconds(300_500), threshold: Self.threshold))
+    }
+
+    @Test func tickOfTheLateProbeIsFoundWhenTheNextProbeRanInALaterTick() {
+        var h = Harness()
+        for tick in stride(from: h.at(microseconds: 10_000), through: h.at(microseconds: 300_000), by: Int(10 * ms)) {
+            _ = h.tick(at: tick)
+        }
+        // The late probe ran at +304.5 ms in the tick +4...+305 ms; the next one at +314.6 ms
+        // in a tick of its own, before the watchdog looked.
+        h.probeRan(at: h.at(microseconds: 304_500))
+        h.probeRan(at: h.at(microseconds: 314_600))
+        h.sample.probeTicks = [
+            h.at(microseconds: 314_500)...h.at(microseconds: 314_700), h.at(microseconds: 4_000)...h.at(microseconds: 305_000),
+        ]
+        #expect(h.tick(at: h.at(microseconds: 315_000)) == .ended(stallID: 1, blocked: .microseconds(300_500), threshold: Self.threshold))
     }
 
     @Test func tickThatBeganAfterTheProbeWasDueDoesNotDateTheStall() {
@@ -133,7 +148,7 @@ struct ProbedStallDetectorTests {
         }
         // The loop blocked outside any measured tick (handling I/O): the tick that ran the
         // late probe began after the block.
-        h.sample.tick = (h.at(microseconds: 304_000))...(h.at(microseconds: 305_000))
+        h.sample.probeTicks = [h.at(microseconds: 304_000)...h.at(microseconds: 305_000)]
         h.probeRan(at: h.at(microseconds: 304_200))
         #expect(h.tick(at: h.at(microseconds: 310_000)) == .ended(stallID: 1, blocked: .microseconds(299_200), threshold: Self.threshold))
     }
@@ -144,7 +159,7 @@ struct ProbedStallDetectorTests {
             _ = h.tick(at: tick)
         }
         // The last tick NIO reported is an older one: the late probe's tick is not in yet.
-        h.sample.tick = (h.at(microseconds: 2_000))...(h.at(microseconds: 3_000))
+        h.sample.probeTicks = [h.at(microseconds: 2_000)...h.at(microseconds: 3_000)]
         h.probeRan(at: h.at(microseconds: 304_200))
         #expect(h.tick(at: h.at(microseconds: 310_000)) == .ended(stallID: 1, blocked: .microseconds(299_200), threshold: Self.threshold))
     }
@@ -216,13 +231,18 @@ struct ProbedStallDetectorTests {
     }
 
     @Test func schedulerSamplesTellStarvationFromBlockingAndSpinning() {
-        let start = SchedulerSample(at: 0, onCPU: 1_000, waiting: 2_000)
-        // Runnable, no CPU: starved.
-        #expect(SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000 + 45 * ms).waitedForCPU(since: start))
-        // Blocked in a system call: neither runs nor waits.
-        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000).waitedForCPU(since: start))
+        let start = SchedulerSample(at: 0, onCPU: 1_000, waiting: 2_000, isRunnable: true)
+        // Runnable all along without a CPU: starved (the wait is not counted until it runs).
+        #expect(SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000, isRunnable: true).waitedForCPU(since: start))
+        // Waited, then got the CPU back: starved.
+        let blocked = SchedulerSample(at: 0, onCPU: 1_000, waiting: 2_000, isRunnable: false)
+        #expect(SchedulerSample(at: 50 * ms, onCPU: 1_000 + 1 * ms, waiting: 2_000 + 45 * ms, isRunnable: false)
+            .waitedForCPU(since: blocked))
+        // Blocked in a system call: neither runnable nor waiting.
+        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000, waiting: 2_000, isRunnable: false).waitedForCPU(since: blocked))
         // Spinning on an overloaded machine: runs a third of the time.
-        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000 + 17 * ms, waiting: 2_000 + 33 * ms).waitedForCPU(since: start))
+        #expect(!SchedulerSample(at: 50 * ms, onCPU: 1_000 + 17 * ms, waiting: 2_000 + 33 * ms, isRunnable: true)
+            .waitedForCPU(since: start))
     }
 
     @Test func hangOfAProbedLoopIsReportedAgainOnTheBackoff() {

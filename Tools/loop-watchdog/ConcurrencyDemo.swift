@@ -11,20 +11,24 @@ import Synchronization
 /// long new work waited.
 enum ConcurrencyDemo {
     static func run() {
-        let watchdog = Watchdog.start()
+        let reports = DemoEventWaiter()
+        let watchdog = Watchdog(onEvent: reports.handle)
+        watchdog.start()
         let poolWatch = watchdog.watchConcurrencyPool()
         defer {
             poolWatch.stop()
-            Watchdog.stopShared()
+            watchdog.stop()
         }
         let width = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         usleep(300_000)
         say("START: \(width) tasks, one per pool thread, each blocks 300 ms in usleep inside an async function")
         report(runBlockingTasks(count: width, milliseconds: 300, spin: false))
-        usleep(1_000_000)
+        reports.waitForEnded()
+        usleep(300_000)
         say("then \(width) tasks each spin 250 ms on the CPU inside an async function")
         report(runBlockingTasks(count: width, milliseconds: 250, spin: true))
-        usleep(400_000)
+        reports.waitForEnded()
+        usleep(300_000)
         say("DONE")
     }
 

@@ -11,7 +11,9 @@ import NIOPosix
 /// threshold the watchdog reports exactly those two stalls, on the loop that served them.
 enum NIODemo {
     static func run(port requestedPort: Int) throws {
-        let watchdog = Watchdog.start()
+        let reports = DemoEventWaiter()
+        let watchdog = Watchdog(onEvent: reports.handle)
+        watchdog.start()
         let group = MultiThreadedEventLoopGroup.singleton
         let watch = watchdog.watch(eventLoopGroup: group)
         let server = try DemoHTTPServer.start(group: group, host: "127.0.0.1", port: requestedPort) { request in
@@ -20,7 +22,7 @@ enum NIODemo {
         defer {
             watch.stop()
             try? server.close().wait()
-            Watchdog.stopShared()
+            watchdog.stop()
         }
         let port = server.localAddress?.port ?? requestedPort
         say("SERVER http://127.0.0.1:\(port), \(watch.loopCount) event loops watched")
@@ -31,12 +33,13 @@ enum NIODemo {
             _ = try client.get("/fast")
         }
         say("200 fast requests in \(milliseconds(lwd_monotonic_ns() - fastStart)) ms")
-        for (target, pause) in [("/block?ms=300&mode=sleep", 400_000), ("/block?ms=250&mode=spin", 400_000)] {
+        for target in ["/block?ms=300&mode=sleep", "/block?ms=250&mode=spin"] {
             say("GET \(target)")
             let start = lwd_monotonic_ns()
             let response = try client.get(target)
             say("  answered \(response.status) after \(milliseconds(lwd_monotonic_ns() - start)) ms")
-            usleep(UInt32(pause))
+            reports.waitForEnded()
+            usleep(200_000)
         }
         say("idle for 500 ms")
         usleep(500_000)

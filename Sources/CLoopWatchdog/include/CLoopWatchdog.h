@@ -108,9 +108,15 @@ int lwd_list_threads(pid_t *tids, int32_t capacity);
 int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity);
 
 /// Reads /proc/self/task/TID/schedstat: how long thread `tid` has run on a CPU and how long
-/// it has been runnable but waiting for one, in nanoseconds since it started. Returns 0,
-/// -ESRCH when the thread is gone, or -errno.
+/// it has waited for one, in nanoseconds since it started (the kernel adds a wait when the
+/// thread gets the CPU, not while it waits). Returns 0, -ESRCH when the thread is gone, or
+/// -errno.
 int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns);
+
+/// The scheduler state of thread `tid` from /proc/self/task/TID/stat: 'R' (running or
+/// runnable), 'S', 'D', 'T', ... Returns the state character, -ESRCH when the thread is gone,
+/// or -errno.
+int lwd_read_thread_run_state(pid_t tid);
 
 /// The TracerPid of this process (0 when no debugger or tracer is attached), or -errno.
 int lwd_tracer_pid(void);
