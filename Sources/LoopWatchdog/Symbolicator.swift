@@ -36,14 +36,12 @@ final class Symbolicator {
             address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
         }
         guard !keys.isEmpty else { return [] }
-        var missing: [FrameKey] = []
-        for key in keys where known[key] == nil && !missing.contains(key) {
-            missing.append(key)
-        }
-        if !missing.isEmpty {
-            refreshImages(covering: missing.map(\.address))
-            if known.count + missing.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
-            resolve(missing)
+        if keys.contains(where: { known[$0] == nil }) {
+            // Both steps below may forget known addresses: what is missing is listed only
+            // after them, so that no frame of this stack is left unresolved.
+            refreshImages(covering: keys.filter { known[$0] == nil }.map(\.address))
+            if known.count + keys.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
+            resolve(uniqueKeys(keys).filter { known[$0] == nil })
         }
         var frames: [StackFrame] = []
         var index = 0
@@ -55,6 +53,12 @@ final class Symbolicator {
             }
         }
         return frames
+    }
+
+    /// `keys` without repeats, in order.
+    private func uniqueKeys(_ keys: [FrameKey]) -> [FrameKey] {
+        var seen = Set<FrameKey>()
+        return keys.filter { seen.insert($0).inserted }
     }
 
     /// Symbolicates `keys` through the Runtime module and stores the frames of each.

@@ -36,3 +36,21 @@ struct SymbolicatorCacheTests {
         #expect(mixed.contains { $0.symbol?.contains("sleepInUsleep") == true })
     }
 }
+
+/// A stack symbolicated after the cache was emptied keeps every frame.
+struct SymbolicatorCacheResetTests {
+    @Test func stackSeenPartlyBeforeAFullCacheKeepsEveryFrame() throws {
+        let capture = try captureWhileBlocked { _ in sleepInUsleep(milliseconds: 300) }
+        let addresses = capture.frames.filter { !$0.inlined }.map(\.address)
+        try #require(addresses.count > 3)
+        let symbolicator = Symbolicator()
+        _ = symbolicator.symbolicate(Array(addresses.dropFirst(2)), firstIsProgramCounter: false)
+        // Fill the cache to its limit with addresses that name nothing, so that the next
+        // stack empties it in the middle of being resolved.
+        let filler = (1...UInt(Symbolicator.knownLimit)).map { $0 * 16 }
+        _ = symbolicator.symbolicate(filler, firstIsProgramCounter: false)
+        let frames = symbolicator.symbolicate(addresses, firstIsProgramCounter: true)
+        #expect(frames.filter { !$0.inlined }.count == addresses.count, "\(frames)")
+        #expect(frames.contains { $0.symbol?.contains("sleepInUsleep") == true })
+    }
+}
