@@ -15,10 +15,7 @@ import Testing
 struct WatchdogTests {
     @Test func blockedLoopIsReportedOnceWithStackAndDuration() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(50), events: events)
         watchdog.start()
         defer { watchdog.stop() }
         let loop = try ScriptedLoop(watchdog: watchdog, name: "worker")
@@ -39,10 +36,7 @@ struct WatchdogTests {
 
     @Test func idleLoopIsNeverReported() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(20)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(20), events: events)
         watchdog.start()
         let loop = try ScriptedLoop(watchdog: watchdog, name: "idle")
         loop.run([.idle(milliseconds: 600), .block { usleep(5_000) }, .idle(milliseconds: 300)])
@@ -52,10 +46,7 @@ struct WatchdogTests {
 
     @Test func loopThatBlocksAfterALongIdleWakesTheParkedWatchdog() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(50), events: events)
         watchdog.start()
         let loop = try ScriptedLoop(watchdog: watchdog, name: "sleepy")
         // Idle long enough for the watchdog to park (every loop idle), then a CPU block.
@@ -72,10 +63,7 @@ struct WatchdogTests {
 
     @Test func threadThatExitsWithoutUnregisteringIsForgotten() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(20)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(20), events: events)
         watchdog.start()
         let heartbeatHolder = Mutex<LoopHeartbeat?>(nil)
         let thread = try #require(
@@ -120,10 +108,7 @@ struct WatchdogTests {
 
     @Test func thresholdCanBeRaisedWhileRunning() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(50), events: events)
         watchdog.start()
         watchdog.threshold = .seconds(2)
         let loop = try ScriptedLoop(watchdog: watchdog, name: "raised")
@@ -137,10 +122,7 @@ struct WatchdogTests {
 
     @Test func perLoopThresholdOverridesTheWatchdogs() throws {
         let events = EventCollector()
-        let watchdog = Watchdog(
-            configuration: Configuration(threshold: .milliseconds(50)),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-            environment: [:], onEvent: { events.append($0) })
+        let watchdog = quietWatchdog(threshold: .milliseconds(50), events: events)
         watchdog.start()
         let loop = try ScriptedLoop(watchdog: watchdog, name: "lenient")
         loop.heartbeat.threshold = .seconds(5)
@@ -208,6 +190,14 @@ final class EventCollector: Sendable {
     func append(_ event: StallEvent) {
         events.withLock { $0.append(event) }
     }
+}
+
+/// A watchdog with manual configuration, no log output, and every event into `events`.
+func quietWatchdog(threshold: Duration, events: EventCollector) -> Watchdog {
+    Watchdog(
+        configuration: Configuration(threshold: threshold),
+        logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        environment: [:], onEvent: { events.append($0) })
 }
 
 /// A logger whose records stay in memory.
@@ -310,10 +300,7 @@ struct WatchdogLifetimeTests {
         let events = EventCollector()
         weak var weakWatchdog: Watchdog?
         do {
-            let watchdog = Watchdog(
-                configuration: Configuration(threshold: .milliseconds(50)),
-                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                environment: [:], onEvent: { events.append($0) })
+            let watchdog = quietWatchdog(threshold: .milliseconds(50), events: events)
             watchdog.start()
             weakWatchdog = watchdog
         }

@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "LoopWatchdog", package: "LoopWatchdog"),
+                .product(name: "LoopWatchdogNIO", package: "LoopWatchdog"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
