@@ -13,9 +13,9 @@ extension LoopHeartbeat {
     /// below the threshold: a tenth of it costs an idle loop ten wake-ups per threshold and
     /// keeps the error on durations within 5 % of the threshold.
     ///
-    /// Cost: one clock read and three stores. Call it from the probe only: probes of one
-    /// loop must not overlap (each runs after the previous one finished), but they may run on
-    /// different threads, as a pool's do.
+    /// Cost: one clock read, one load and four stores. Call it from the probe only: probes of
+    /// one loop must not overlap (each runs after the previous one finished), but they may run
+    /// on different threads, as a pool's do.
     public func probeRan(nextDueIn period: Duration) {
         let now = lwd_monotonic_ns()
         record.recordProbe(ranAt: now, nextDueAt: now &+ max(period.clampedNanoseconds, 1))
