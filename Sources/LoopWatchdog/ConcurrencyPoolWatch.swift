@@ -51,7 +51,7 @@ extension Watchdog {
 /// A running watch of the Swift Concurrency pools, returned by
 /// ``Watchdog/watchConcurrencyPool(priorities:)``. `stop()` may be called from any thread.
 public final class ConcurrencyPoolWatch: Sendable {
-    private let heartbeats: [LoopHeartbeat]
+    let heartbeats: [LoopHeartbeat]
 
     init(heartbeats: [LoopHeartbeat]) {
         self.heartbeats = heartbeats

@@ -174,12 +174,17 @@ public final class Watchdog: Sendable {
     public func registerCurrentThread(name: String) -> LoopHeartbeat {
         let record = LoopRecord(name: name, idleGate: idleGate)
         ThreadExitHook.retireOnExit(record)
-        if isInOwnerProcess {
-            state.withLock { $0.records[record.id] = record }
-            registrations.add(1, ordering: .releasing)
-            idleGate.wake()  // a new loop starts busy
-        }
+        if isInOwnerProcess { add(record) }
         return LoopHeartbeat(record: record)
+    }
+
+    /// Adds `record` to the registry, then tells the watchdog thread: the registration count
+    /// makes the next tick reread the loops, and a parked watchdog is woken (a new loop
+    /// starts busy).
+    private func add(_ record: LoopRecord) {
+        state.withLock { $0.records[record.id] = record }
+        registrations.add(1, ordering: .sequentiallyConsistent)
+        idleGate.wake()
     }
 
     /// Registers the calling thread as a loop named after the thread (for example
@@ -204,7 +209,7 @@ public final class Watchdog: Sendable {
     func registerPool(name: String, workers: PoolWorkers, prober: any LoopProber) -> LoopHeartbeat {
         let record = LoopRecord(poolName: name, workers: workers, prober: prober)
         record.probeDueAt.store(.max, ordering: .relaxed)
-        state.withLock { $0.records[record.id] = record }
+        if isInOwnerProcess { add(record) }
         return LoopHeartbeat(record: record)
     }
 
@@ -223,8 +228,9 @@ public final class Watchdog: Sendable {
 
     // MARK: - For the watchdog thread
 
-    /// How many registrations there were so far; read at every tick.
-    var registrationCount: UInt64 { registrations.load(ordering: .acquiring) }
+    /// How many registrations there were so far; read at every tick, and before parking
+    /// (sequentially consistent, pairing with the registration's wake: see IdleGate).
+    var registrationCount: UInt64 { registrations.load(ordering: .sequentiallyConsistent) }
 
     /// The registered loops, dropping retired ones. Takes the lock and allocates: called
     /// when the loops changed, not at every tick.

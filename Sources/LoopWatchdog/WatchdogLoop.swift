@@ -88,10 +88,14 @@ final class WatchdogLoop: @unchecked Sendable {
         _ = tick(now: lwd_monotonic_ns(), scheduled: nil)
     }
 
-    /// Every tracked loop is still marked idle and none retired (sequentially consistent
-    /// reads: IdleGate).
+    /// Every tracked loop is still marked idle and none retired, and no loop registered
+    /// since the last rebuild (such a loop is not tracked yet and may be busy). All reads are
+    /// sequentially consistent, pairing with the loops' and registrations' wake-ups (see
+    /// IdleGate): either the watchdog sees the change and does not park, or the other side
+    /// sees it parked and wakes it.
     private func stillIdle() -> Bool {
-        tracked.allSatisfy {
+        guard watchdog.registrationCount == seenRegistrations else { return false }
+        return tracked.allSatisfy {
             $0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0
                 && !$0.record.retired.load(ordering: .sequentiallyConsistent)
         }

@@ -146,3 +146,26 @@ func blockPoolWorker(milliseconds: Int) async -> Int64 {
     usleep(UInt32(milliseconds) * 1_000)
     return lwd_monotonic_ns() - start
 }
+
+/// A pool registered after the watchdog's first ticks is watched too.
+@Suite(.serialized)
+struct PoolRegistrationTests {
+    @Test func poolWatchedAfterTheWatchdogSettledIsTracked() throws {
+        let watchdog = Watchdog(
+            configuration: Configuration(threshold: .milliseconds(100)),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            environment: [:])
+        watchdog.start()
+        defer { watchdog.stop() }
+        usleep(100_000)  // several ticks with nothing registered
+        let watch = watchdog.watchConcurrencyPool(priorities: [.low])
+        defer { watch.stop() }
+        // The watchdog thread probes the pool at its ticks: a probe that ran proves it is tracked.
+        var probed = false
+        for _ in 0..<200 where !probed {
+            usleep(10_000)
+            probed = watch.heartbeats.contains { $0.record.probeRanAt.load(ordering: .relaxed) != 0 }
+        }
+        #expect(probed)
+    }
+}
