@@ -46,13 +46,15 @@ public final class Watchdog: Sendable {
     /// Bumped by every registration, so the watchdog thread rereads the loops only when
     /// they changed instead of copying them under the lock at every tick.
     private let registrations = Atomic<UInt64>(0)
+    /// Set by `stop()` (under the state lock), read by the watchdog thread at every tick
+    /// without taking the lock.
+    private let stopping = Atomic<Bool>(false)
     /// The process that created this watchdog; in any other (a fork child) it is inert.
     private let ownerProcess = getpid()
 
     private struct State {
         var records: [UInt64: LoopRecord] = [:]
         var thread: PlainThread?
-        var stopping = false
     }
 
     /// Creates a watchdog. Values set in `configuration` win over the environment
@@ -136,7 +138,7 @@ public final class Watchdog: Sendable {
         guard settings.enabled, isInOwnerProcess else { return }
         state.withLock { state in
             guard state.thread == nil else { return }
-            state.stopping = false
+            stopping.store(false, ordering: .relaxed)
             let capturer = StackCapturer(maxFrames: settings.maxFrames)
             if let error = capturer.handlerInstallError {
                 logger.warning(
@@ -157,7 +159,7 @@ public final class Watchdog: Sendable {
     public func stop() {
         guard isInOwnerProcess else { return }
         let thread: PlainThread? = state.withLock { state in
-            state.stopping = true
+            stopping.store(true, ordering: .relaxed)
             defer { state.thread = nil }
             return state.thread
         }
@@ -242,7 +244,7 @@ public final class Watchdog: Sendable {
     }
 
     /// True once `stop()` was called and the thread should exit.
-    var isStopping: Bool { state.withLock { $0.stopping } }
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     /// The sleep between ticks for the current threshold.
     func currentInterval(smallestLoopThreshold: Int64?) -> Int64 {
