@@ -17,30 +17,15 @@ extension FaultSuite {
         private func captureRepeatedly(
             times: Int, _ work: @escaping @Sendable (UnsafeMutablePointer<Int32>) -> Void
         ) throws -> [StackCapturer.Capture] {
-            let stop = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-            stop.initialize(to: 0)
-            defer { stop.deallocate() }
-            let flag = UnsafeSendable(stop)
-            let holder = Mutex<LoopRecord?>(nil)
-            let thread = try #require(
-                PlainThread.start(name: "delicate") {
-                    holder.withLock { $0 = LoopRecord(name: "delicate") }
-                    work(flag.value)
-                })
-            var record: LoopRecord?
-            while record == nil {
-                usleep(1_000)
-                record = holder.withLock { $0 }
-            }
+            let target = try FlaggedThread(name: "delicate", work)
             usleep(20_000)
             let capturer = StackCapturer(maxFrames: 64)
             var captures: [StackCapturer.Capture] = []
             for _ in 0..<times {
-                captures.append(capturer.capture(threadID: record!.threadID, pidfd: record!.pidfd, stackHigh: record!.stackHigh))
+                captures.append(target.capture(with: capturer))
                 usleep(500)
             }
-            lwd_test_flag_raise(stop)
-            thread.join()
+            target.stop()
             return captures
         }
 

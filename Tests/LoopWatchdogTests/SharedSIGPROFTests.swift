@@ -105,32 +105,17 @@ extension FaultSuite {
         /// signal left pending.
         @Test(.disabled(if: Sanitizer.thread, "ThreadSanitizer defers asynchronous signals to its own safe points, so the handler runs late by design there"))
         func flappingSignalMaskNeverHangsACapture() throws {
-            let stop = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-            stop.initialize(to: 0)
-            defer { stop.deallocate() }
-            let flag = UnsafeSendable(stop)
-            let holder = Mutex<LoopRecord?>(nil)
-            let thread = try #require(
-                PlainThread.start(name: "flapper") {
-                    holder.withLock { $0 = LoopRecord(name: "flapper") }
-                    lwd_test_flap_sigprof_mask(flag.value)
-                })
-            var record: LoopRecord?
-            while record == nil {
-                usleep(1_000)
-                record = holder.withLock { $0 }
-            }
+            let target = try FlaggedThread(name: "flapper") { lwd_test_flap_sigprof_mask($0) }
             let capturer = StackCapturer(maxFrames: 64)
             var outcomes: [String: Int] = [:]
             var slowest: Int64 = 0
             for _ in 0..<200 {
                 let start = lwd_monotonic_ns()
-                let capture = capturer.capture(threadID: record!.threadID, pidfd: record!.pidfd, stackHigh: record!.stackHigh)
+                let capture = target.capture(with: capturer)
                 slowest = max(slowest, lwd_monotonic_ns() - start)
                 outcomes[capture.outcome.description, default: 0] += 1
             }
-            lwd_test_flag_raise(stop)
-            thread.join()
+            target.stop()
             let allowed: Set<String> = ["signal", "sigprof-blocked", "signal-timed-out"]
             #expect(Set(outcomes.keys).isSubset(of: allowed), "\(outcomes)")
             #expect((outcomes["signal"] ?? 0) > 0, "\(outcomes)")
