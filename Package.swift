@@ -1,9 +1,11 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+// Supported: Linux on x86_64, nothing else (SwiftPM has no Linux entry for `platforms`, so
+// no Apple platform is listed). Another system or architecture fails at build time with a
+// message from CLoopWatchdog.h and Symbolicator.swift.
 let package = Package(
     name: "LoopWatchdog",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "LoopWatchdog", targets: ["LoopWatchdog"]),
         .library(name: "LoopWatchdogNIO", targets: ["LoopWatchdogNIO"]),

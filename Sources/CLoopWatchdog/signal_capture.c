@@ -19,7 +19,8 @@
 //   - errno: saved on entry, restored on every exit path.
 //   - getpid(), syscall(SYS_gettid), syscall(SYS_futex, FUTEX_WAKE): plain system calls,
 //     async-signal-safe by POSIX (getpid) or by being raw syscalls without libc state.
-//   - clock_gettime(CLOCK_MONOTONIC): async-signal-safe (POSIX.1-2008); a vDSO read.
+//   - clock_gettime(CLOCK_MONOTONIC), through lwd_monotonic_ns: async-signal-safe
+//     (POSIX.1-2008); a vDSO read.
 //   - C11 atomics on lock-free words (the _Static_asserts below): no locks.
 //   - the slot: a static array, preallocated; the handler writes it only after winning the
 //     CAS REQUESTED->CLAIMED, and the watchdog reads it only after seeing DONE.
@@ -98,11 +99,6 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t value, const struct t
     return syscall(SYS_futex, (uint32_t *)word, op, value, timeout, NULL, 0);
 }
 
-static int64_t now_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 // Unwinds the interrupted context into slot.frames. Frame 0 is the exact interrupted PC.
 static void unwind_into_slot(void *context) {
@@ -150,16 +146,16 @@ static void handle_sigprof(int signo, siginfo_t *info, void *context) {
         uint32_t expected = SLOT_REQUESTED;
         if (atomic_load(&slot.target) == self &&
             atomic_compare_exchange_strong(&slot.state, &expected, SLOT_CLAIMED)) {
-            slot.entered_ns = now_ns();
+            slot.entered_ns = lwd_monotonic_ns();
             unwind_into_slot(context);
-            slot.left_ns = now_ns();
+            slot.left_ns = lwd_monotonic_ns();
             atomic_fetch_add(&count_ours, 1);
             atomic_store(&slot.state, SLOT_DONE);
             futex(&slot.state, FUTEX_WAKE_PRIVATE, 1, NULL);
             errno = saved_errno;
             return;
         }
-        uint64_t budget = now_ns() < atomic_load(&late_until_ns) ? atomic_load(&late_budget) : 0;
+        uint64_t budget = lwd_monotonic_ns() < atomic_load(&late_until_ns) ? atomic_load(&late_budget) : 0;
         while (budget > 0) {
             if (atomic_compare_exchange_weak(&late_budget, &budget, budget - 1)) {
                 atomic_fetch_add(&count_late, 1);
@@ -245,7 +241,7 @@ void lwd_signal_counters_read(lwd_signal_counters *counters) {
 
 // Records that one signal of ours may still arrive with no request waiting.
 static void expect_late_signal(void) {
-    int64_t now = now_ns();
+    int64_t now = lwd_monotonic_ns();
     if (now >= atomic_load(&late_until_ns)) atomic_store(&late_budget, 0);
     atomic_fetch_add(&late_budget, 1);
     atomic_store(&late_until_ns, now + LATE_WINDOW_NS);
@@ -267,7 +263,7 @@ static uint32_t wait_while(uint32_t from, int64_t deadline) {
     for (;;) {
         uint32_t state = atomic_load(&slot.state);
         if (state != from) return state;
-        int64_t remaining = deadline - now_ns();
+        int64_t remaining = deadline - lwd_monotonic_ns();
         if (remaining <= 0) return state;
         struct timespec timeout = {remaining / 1000000000LL, remaining % 1000000000LL};
         futex(&slot.state, FUTEX_WAIT_PRIVATE, from, &timeout);
@@ -301,7 +297,7 @@ lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_n
         return sent == -ESRCH ? LWD_CAPTURE_THREAD_GONE : LWD_CAPTURE_SEND_FAILED;
     }
 
-    int64_t deadline = now_ns() + timeout_ns;
+    int64_t deadline = lwd_monotonic_ns() + timeout_ns;
     uint32_t state = wait_while(SLOT_REQUESTED, deadline);
     if (state == SLOT_REQUESTED) {
         uint32_t expected = SLOT_REQUESTED;
@@ -318,7 +314,7 @@ lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_n
     }
     if (state == SLOT_CLAIMED) {
         // The handler is running; unwinding is bounded, so give it a short grace period.
-        state = wait_while(SLOT_CLAIMED, now_ns() + 1000000000LL);
+        state = wait_while(SLOT_CLAIMED, lwd_monotonic_ns() + 1000000000LL);
         if (state == SLOT_CLAIMED) {
             pthread_mutex_unlock(&capture_lock);
             return LWD_CAPTURE_BUSY;

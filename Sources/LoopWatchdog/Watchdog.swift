@@ -37,23 +37,18 @@ public final class Watchdog: Sendable {
     let settings: Settings
     let logger: Logger
     let reporter: Reporter
-    private let intervalIsExplicit: Bool
-    private let thresholdNanoseconds: Atomic<Int64>
+    /// The loops this watchdog watches; read by its thread directly.
+    let registry: LoopRegistry
+    /// The threshold in force, and the interval rule.
+    private let liveThreshold: LiveThreshold
     private let state = ForkSafeLock(State())
     private let sleeper: IntervalSleeper
     /// Lets the watchdog thread sleep while every loop is idle; loops going busy wake it.
     let idleGate: IdleGate
-    /// Bumped by every registration, so the watchdog thread rereads the loops only when
-    /// they changed instead of copying them under the lock at every tick.
-    private let registrations = Atomic<UInt64>(0)
-    /// Set by `stop()` (under the state lock), read by the watchdog thread at every tick
-    /// without taking the lock.
-    private let stopping = Atomic<Bool>(false)
     /// The process that created this watchdog; in any other (a fork child) it is inert.
     private let ownerProcess = getpid()
 
     private struct State {
-        var records: [UInt64: LoopRecord] = [:]
         var thread: PlainThread?
     }
 
@@ -79,29 +74,17 @@ public final class Watchdog: Sendable {
         let sleeper = IntervalSleeper()
         self.sleeper = sleeper
         self.idleGate = IdleGate(sleeper: sleeper)
-        let environment = environment ?? Configuration.processEnvironment()
-        let (settings, problems) = configuration.resolve(environment: environment)
+        self.registry = LoopRegistry(idleGate: idleGate)
+        let (settings, problems) = configuration.resolve(environment: environment ?? Configuration.processEnvironment())
         self.settings = settings
         self.logger = logger
-        self.intervalIsExplicit = configuration.interval != nil || environment["LOOP_WATCHDOG_INTERVAL"] != nil
-        self.thresholdNanoseconds = Atomic(settings.threshold.clampedNanoseconds)
+        self.liveThreshold = LiveThreshold(settings.threshold, rule: settings.thresholdRule)
         for problem in problems {
             logger.warning("\(problem.description)")
         }
-        var sinks: [any EventSink] = []
-        if let hangFile = settings.hangFile {
-            // First, so that the evidence is on disk before anything else is done with it.
-            sinks.append(HangFileSink(path: HangFilePath.expand(hangFile, pid: getpid()), logger: logger))
-        }
-        switch settings.format {
-        case .json:
-            if let sink = Self.jsonSink(for: settings.output, logger: logger) { sinks.append(sink) }
-        default:
-            sinks.append(LoggerEventSink(logger: logger, endedLevel: settings.endedLogLevel))
-        }
-        sinks.append(MetricsEventSink(factory: metricsFactory ?? MetricsSystem.factory))
-        if let onEvent { sinks.append(ClosureEventSink(handler: onEvent)) }
-        self.reporter = Reporter(sinks: sinks)
+        self.reporter = Reporter(
+            settings: settings, logger: logger, metricsFactory: metricsFactory ?? MetricsSystem.factory,
+            onEvent: onEvent)
     }
 
     deinit {
@@ -109,12 +92,16 @@ public final class Watchdog: Sendable {
     }
 
     /// The threshold for loops that have none of their own. Any thread may change it while
-    /// the watchdog runs (as asyncio's `loop.slow_callback_duration`); it is clamped to
-    /// at least 1 ms and takes effect at the next tick.
+    /// the watchdog runs (as asyncio's `loop.slow_callback_duration`); it takes effect at the
+    /// next tick. Clamped to 1 ms ... 1 h (``ThresholdRule``), with a warning when clamped.
     public var threshold: Duration {
-        get { .nanoseconds(thresholdNanoseconds.load(ordering: .relaxed)) }
+        get { liveThreshold.value }
         set {
-            thresholdNanoseconds.store(max(newValue.clampedNanoseconds, 1_000_000), ordering: .relaxed)
+            let stored = liveThreshold.set(newValue)
+            if stored != newValue {
+                logger.warning(
+                    "Watchdog.threshold=\(newValue.configurationText) is outside 1 ms ... 3600 s; using \(stored.configurationText)")
+            }
             // The sleep in progress may be sized for the old threshold.
             if isInOwnerProcess { sleeper.wake() }
         }
@@ -138,15 +125,17 @@ public final class Watchdog: Sendable {
         guard settings.enabled, isInOwnerProcess else { return }
         state.withLock { state in
             guard state.thread == nil else { return }
-            stopping.store(false, ordering: .relaxed)
+            sleeper.clearStopRequest()
             let capturer = StackCapturer(maxFrames: settings.maxFrames)
             if let error = capturer.handlerInstallError {
                 logger.warning(
                     "LoopWatchdog could not install its SIGPROF handler (errno \(error)); stacks are taken only from threads parked in system calls"
                 )
             }
-            let loop = WatchdogLoop(watchdog: self, capturer: capturer)
-            state.thread = PlainThread.start(name: "LoopWatchdog") { loop.run() }
+            let body = makeThreadBody(capturer: capturer)
+            // The thread holds the watchdog: a started watchdog lives until `stop()`, even
+            // when its owner drops it.
+            state.thread = PlainThread.start(name: "LoopWatchdog") { withExtendedLifetime(self) { body.run() } }
             if state.thread == nil {
                 logger.error("LoopWatchdog could not start its thread; no loop is watched")
             }
@@ -159,12 +148,11 @@ public final class Watchdog: Sendable {
     public func stop() {
         guard isInOwnerProcess else { return }
         let thread: PlainThread? = state.withLock { state in
-            stopping.store(true, ordering: .relaxed)
+            sleeper.requestStop()
             defer { state.thread = nil }
             return state.thread
         }
         guard let thread else { return }
-        sleeper.wake()
         thread.join()
         reporter.flush()
     }
@@ -176,17 +164,8 @@ public final class Watchdog: Sendable {
     public func registerCurrentThread(name: String) -> LoopHeartbeat {
         let record = LoopRecord(name: name, idleGate: idleGate)
         ThreadExitHook.retireOnExit(record)
-        if isInOwnerProcess { add(record) }
+        if isInOwnerProcess { registry.add(record) }
         return LoopHeartbeat(record: record)
-    }
-
-    /// Adds `record` to the registry, then tells the watchdog thread: the registration count
-    /// makes the next tick reread the loops, and a parked watchdog is woken (a new loop
-    /// starts busy).
-    private func add(_ record: LoopRecord) {
-        state.withLock { $0.records[record.id] = record }
-        registrations.add(1, ordering: .sequentiallyConsistent)
-        idleGate.wake()
     }
 
     /// Registers the calling thread as a loop named after the thread (for example
@@ -198,11 +177,11 @@ public final class Watchdog: Sendable {
 
     /// How often a probe should run on a loop watched by probes
     /// (``LoopHeartbeat/probeRan(nextDueIn:)``): the watchdog's interval for the loop's
-    /// threshold, by default a tenth of it and at least 1 ms. The threshold may change at
-    /// run time: ask again before scheduling each probe.
+    /// threshold, by default a tenth of it and at least 1 ms (``ThresholdRule``). The
+    /// threshold may change at run time: ask again before scheduling each probe.
     public func probeInterval(for heartbeat: LoopHeartbeat) -> Duration {
         let override = heartbeat.record.thresholdOverride.load(ordering: .relaxed)
-        return .nanoseconds(currentInterval(smallestLoopThreshold: override > 0 ? override : nil))
+        return .nanoseconds(liveThreshold.interval(smallestLoopThreshold: override > 0 ? override : nil))
     }
 
     /// Registers a pool, an executor that runs on several threads which `workers` finds and
@@ -210,8 +189,7 @@ public final class Watchdog: Sendable {
     /// heartbeat. It stays registered until it unregisters.
     func registerPool(name: String, workers: PoolWorkers, prober: any LoopProber) -> LoopHeartbeat {
         let record = LoopRecord(poolName: name, workers: workers, prober: prober)
-        record.probeDueAt.store(.max, ordering: .relaxed)
-        if isInOwnerProcess { add(record) }
+        if isInOwnerProcess { registry.add(record) }
         return LoopHeartbeat(record: record)
     }
 
@@ -228,50 +206,11 @@ public final class Watchdog: Sendable {
         }
     }
 
-    // MARK: - For the watchdog thread
-
-    /// How many registrations there were so far; read at every tick, and before parking
-    /// (sequentially consistent, pairing with the registration's wake: see IdleGate).
-    var registrationCount: UInt64 { registrations.load(ordering: .sequentiallyConsistent) }
-
-    /// The registered loops, dropping retired ones. Takes the lock and allocates: called
-    /// when the loops changed, not at every tick.
-    func liveRecords() -> [LoopRecord] {
-        state.withLock { state in
-            state.records = state.records.filter { !$0.value.retired.load(ordering: .relaxed) }
-            return Array(state.records.values)
-        }
-    }
-
-    /// True once `stop()` was called and the thread should exit.
-    var isStopping: Bool { stopping.load(ordering: .relaxed) }
-
-    /// The sleep between ticks for the current threshold.
-    func currentInterval(smallestLoopThreshold: Int64?) -> Int64 {
-        let base = intervalIsExplicit
-            ? min(settings.interval.clampedNanoseconds, thresholdNanoseconds.load(ordering: .relaxed))
-            : thresholdNanoseconds.load(ordering: .relaxed) / 10
-        let perLoop = smallestLoopThreshold.map { $0 / 10 } ?? base
-        return max(min(base, perLoop), 1_000_000)
-    }
-
-    /// Sleeps the watchdog thread until `deadline` or `stop()`.
-    func sleep(until deadline: Int64) {
-        _ = sleeper.sleep(until: deadline)
-    }
-
-    private static func jsonSink(for output: OutputDestination, logger: Logger) -> (any EventSink)? {
-        switch output {
-        case .standardError:
-            return JSONLinesEventSink(descriptor: 2)
-        case .standardOutput:
-            return JSONLinesEventSink(descriptor: 1)
-        case .file(let path):
-            if let sink = JSONLinesEventSink(path: path) { return sink }
-            logger.warning(
-                "LOOP_WATCHDOG_OUTPUT=\(path.escapedForLogLine) cannot be opened (errno \(errno)); writing JSON lines to standard error"
-            )
-            return JSONLinesEventSink(descriptor: 2)
-        }
+    /// The watchdog thread's body, wired to this watchdog's registry, reporter, threshold
+    /// and sleeper. `start()` runs one on a new thread; tests drive one with manual time.
+    func makeThreadBody(capturer: StackCapturer) -> WatchdogThread {
+        WatchdogThread(
+            registry: registry, reporter: reporter, threshold: liveThreshold, sleeper: sleeper,
+            idleGate: idleGate, logger: logger, whenTraced: settings.whenTraced, capturer: capturer)
     }
 }

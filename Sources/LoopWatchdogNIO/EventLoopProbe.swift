@@ -2,35 +2,33 @@ import LoopWatchdog
 import NIOCore
 import Synchronization
 
-/// The probe of one watched event loop: a scheduled callback that registers the loop's
-/// thread on its first run, records every run with ``LoopHeartbeat/probeRan(nextDueIn:)`` and
-/// schedules the next one.
+/// The probe of one watched event loop: a scheduled callback that runs the shared
+/// ``SelfSchedulingProbe`` (which registers the loop's thread on its first run and records
+/// every run) and schedules the next one.
 ///
 /// Thread model: `handleScheduledCallback` runs on the loop; `didCancelScheduledCallback`
 /// on the loop (shutdown) or on the thread that cancels; `start`, `stop` and `heartbeat` on
-/// any thread. The lock guards the state; nothing is called on NIO while holding it.
+/// any thread. The lock guards the scheduled handle; nothing is called on NIO while holding it.
 final class EventLoopProbe: NIOScheduledCallbackHandler, Sendable {
-    private struct State {
-        var heartbeat: LoopHeartbeat?
+    private struct Scheduling {
         var scheduled: NIOScheduledCallback?
         /// Counts schedules, so that a slow `schedule` never overwrites a newer handle.
         var generation: UInt64 = 0
-        var stopped = false
     }
 
     private let loop: any EventLoop
-    private let watchdog: Watchdog
+    private let probe: SelfSchedulingProbe
     private let metricsDelegate: WatchdogMetricsDelegate?
-    private let state = Mutex(State())
+    private let scheduling = Mutex(Scheduling())
 
     init(loop: any EventLoop, watchdog: Watchdog, metricsDelegate: WatchdogMetricsDelegate?) {
         self.loop = loop
-        self.watchdog = watchdog
+        self.probe = SelfSchedulingProbe(watchdog: watchdog, name: nil)
         self.metricsDelegate = metricsDelegate
     }
 
     /// The loop's heartbeat, once the first probe registered the loop's thread.
-    var heartbeat: LoopHeartbeat? { state.withLock { $0.heartbeat } }
+    var heartbeat: LoopHeartbeat? { probe.heartbeat }
 
     /// Schedules the first probe, to run as soon as the loop can.
     func start() {
@@ -40,51 +38,34 @@ final class EventLoopProbe: NIOScheduledCallbackHandler, Sendable {
     /// Cancels the pending probe and unregisters the loop. Does not touch the loop if
     /// nothing is pending, so it is quiet after a shutdown.
     func stop() {
-        let (heartbeat, scheduled) = state.withLock { state in
-            state.stopped = true
+        probe.stop()
+        let scheduled = scheduling.withLock { state in
             defer { state.scheduled = nil }
-            return (state.heartbeat, state.scheduled)
+            return state.scheduled
         }
         scheduled?.cancel()
-        heartbeat?.unregister()
     }
 
     func handleScheduledCallback(eventLoop: some EventLoop) {
-        let heartbeat: LoopHeartbeat? = state.withLock { state in
-            guard !state.stopped else { return nil }
-            if let heartbeat = state.heartbeat { return heartbeat }
-            let registered = watchdog.registerCurrentThread()
-            state.heartbeat = registered
-            return registered
-        }
-        guard let heartbeat else {
-            self.heartbeat?.unregister()
-            return
-        }
+        guard let (heartbeat, period) = probe.run() else { return }
         metricsDelegate?.attach(heartbeat)
-        let period = watchdog.probeInterval(for: heartbeat)
-        heartbeat.probeRan(nextDueIn: period)
-        schedule(at: .now() + .nanoseconds(period.nanosecondsForNIO))
+        schedule(at: .now() + .nanoseconds(max(period.clampedNanoseconds, 1)))
     }
 
     /// Cancelled by ``stop()`` or because the loop shut down: stop watching it.
     func didCancelScheduledCallback(eventLoop: some EventLoop) {
-        let heartbeat = state.withLock { state in
-            state.stopped = true
-            state.scheduled = nil
-            return state.heartbeat
-        }
-        heartbeat?.unregister()
+        scheduling.withLock { $0.scheduled = nil }
+        probe.stop()
     }
 
     private func schedule(at deadline: NIODeadline) {
-        let generation = state.withLock { state in
+        let generation = scheduling.withLock { state in
             state.generation += 1
             return state.generation
         }
         do {
             let scheduled = try loop.scheduleCallback(at: deadline, handler: self)
-            state.withLock { state in
+            scheduling.withLock { state in
                 // The callback may already have run and scheduled the next one.
                 if state.generation == generation { state.scheduled = scheduled }
             }
@@ -92,14 +73,5 @@ final class EventLoopProbe: NIOScheduledCallbackHandler, Sendable {
             // The loop refused (it is shutting down): there is nothing left to watch.
             didCancelScheduledCallback(eventLoop: loop)
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, clamped to 1 ... Int64.max, for NIO's `TimeAmount`.
-    var nanosecondsForNIO: Int64 {
-        let (seconds, attoseconds) = components
-        if seconds >= Int64.max / 1_000_000_000 { return Int64.max }
-        return max(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, 1)
     }
 }

@@ -11,6 +11,13 @@
 #ifndef CLOOPWATCHDOG_H
 #define CLOOPWATCHDOG_H
 
+// LoopWatchdog supports Linux on x86_64 only: the syscall numbers of proc.c, the register
+// and frame layout of parked_unwind.c and the architecture the symbolicator names are
+// x86_64's. Fail here, at build time, rather than capture wrong stacks elsewhere.
+#if !defined(__linux__) || !defined(__x86_64__)
+#error "LoopWatchdog supports Linux on x86_64 only (see CLoopWatchdog.h)"
+#endif
+
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>

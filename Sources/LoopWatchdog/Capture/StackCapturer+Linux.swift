@@ -1,0 +1,122 @@
+import CLoopWatchdog
+import Glibc
+
+/// Takes the native stack of a blocked loop thread, right now, without ptrace.
+///
+/// Decision per capture (DESIGN.md, "Never change what the monitored program does"):
+/// 1. read /proc/self/task/TID/syscall (through an fd kept open since registration);
+/// 2. parked in a call that a signal would cut short with EINTR (sleeps, poll, epoll, ...),
+///    or SIGPROF blocked while parked anywhere: unwind without a signal;
+/// 3. SIGPROF blocked while running: no stack, with the reason;
+/// 4. our SIGPROF handler replaced by someone else's: unwind without a signal when parked
+///    in any system call, otherwise no stack (`sigprof-handler-replaced`);
+/// 5. otherwise: SIGPROF through the thread's pidfd (or tgkill) and unwind in the handler.
+///
+/// Thread ids are recycled: /proc/self/task/TID may already describe a newer thread when
+/// the loop's thread has exited. Where the kernel has thread pidfds, a signal-free capture
+/// is kept only if the pidfd says the loop's own thread was still alive after every read
+/// (then the tid could not have changed hands in between), and signals go through the
+/// pidfd, which fails with ESRCH instead of reaching a newer thread.
+///
+/// Thread model: called only on the watchdog thread. Owns one preallocated frame buffer.
+final class StackCapturer {
+    /// The addresses and how they were obtained.
+    struct Capture: Sendable {
+        var outcome: CaptureOutcome
+        /// Innermost first; `addresses[0]` is a program counter.
+        var addresses: [UInt]
+        /// How long the thread spent in our signal handler (signal captures only).
+        var interruptedNanoseconds: Int64
+    }
+
+    /// How long to wait for the handler to run before cancelling the request.
+    static let signalTimeoutNanoseconds: Int64 = 50_000_000
+    private static let sigprofBit: UInt64 = 1 << UInt64(SIGPROF - 1)
+
+    private let maxFrames: Int
+    private var buffer: [UInt]
+    /// Whether the SIGPROF handler could be installed (nil until the first attempt).
+    private(set) var handlerInstallError: Int32?
+
+    init(maxFrames: Int) {
+        self.maxFrames = max(1, min(maxFrames, Int(LWD_MAX_FRAMES)))
+        self.buffer = Array(repeating: 0, count: Int(LWD_MAX_FRAMES))
+        let rc = lwd_signal_capture_install()
+        handlerInstallError = rc == 0 ? nil : -rc
+    }
+
+    /// Captures the stack of a loop's thread, through the files it keeps open.
+    func capture(_ thread: LoopThread) -> Capture {
+        capture(threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
+    }
+
+    /// Captures the stack of thread `threadID`; `procFiles` are its /proc files kept open
+    /// (``ThreadProcFiles/none`` reads them by path).
+    func capture(threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles = .none) -> Capture {
+        var state = lwd_syscall_state()
+        let stateResult = procFiles.syscall >= 0
+            ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
+        if stateResult == -ESRCH { return failure("thread-exited") }
+        let parked = stateResult == 0 && state.running == 0
+        if parked && lwd_syscall_interrupted_by_signal(&state) != 0 {
+            return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
+        }
+        var blocked: UInt64 = 0
+        let maskResult = procFiles.status >= 0
+            ? lwd_read_blocked_signals_fd(procFiles.status, &blocked) : lwd_read_blocked_signals(threadID, &blocked)
+        if maskResult == -ESRCH { return failure("thread-exited") }
+        if maskResult == 0 && blocked & Self.sigprofBit != 0 {
+            if parked { return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh)) }
+            return sameThread(pidfd, failure("sigprof-blocked"))
+        }
+        if parked && handlerInstallError == nil && lwd_signal_capture_is_installed() == 0 {
+            // Another SIGPROF handler replaced ours: no signal, but a parked thread can
+            // still be unwound without one.
+            return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
+        }
+        return interrupt(threadID: threadID, pidfd: pidfd)
+    }
+
+    /// `capture`, unless the pidfd says the loop's thread has exited: then what /proc said
+    /// may have been about a newer thread that got the same tid.
+    private func sameThread(_ pidfd: Int32, _ capture: Capture) -> Capture {
+        guard pidfd >= 0, lwd_thread_pidfd_alive(pidfd) == 0 else { return capture }
+        return failure("thread-exited")
+    }
+
+    private func unwindParked(_ state: lwd_syscall_state, stackHigh: UInt) -> Capture {
+        let count = buffer.withUnsafeMutableBufferPointer { frames in
+            lwd_unwind_parked_thread(
+                state.program_counter, state.stack_pointer, stackHigh, frames.baseAddress, Int32(maxFrames))
+        }
+        guard count > 0 else { return failure("syscall-unwind-failed") }
+        return Capture(outcome: .syscall, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: 0)
+    }
+
+    private func interrupt(threadID: Int32, pidfd: Int32) -> Capture {
+        var count: Int32 = 0
+        var interrupted: Int64 = 0
+        var error: Int32 = 0
+        let status = buffer.withUnsafeMutableBufferPointer { frames in
+            lwd_capture_by_signal(
+                threadID, pidfd, Self.signalTimeoutNanoseconds, frames.baseAddress, Int32(maxFrames),
+                &count, &interrupted, &error)
+        }
+        switch status {
+        case LWD_CAPTURE_OK:
+            return Capture(
+                outcome: .signal, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: interrupted)
+        case LWD_CAPTURE_THREAD_GONE: return failure("thread-exited")
+        case LWD_CAPTURE_TIMED_OUT: return failure("signal-timed-out")
+        case LWD_CAPTURE_NOT_INSTALLED:
+            return failure(handlerInstallError == nil ? "sigprof-handler-replaced" : "sigprof-handler-not-installed")
+        case LWD_CAPTURE_BUSY: return failure("capture-busy")
+        case LWD_CAPTURE_UNWIND_FAILED: return failure("unwind-failed")
+        default: return failure("signal-send-failed-errno-\(error)")
+        }
+    }
+
+    private func failure(_ reason: String) -> Capture {
+        Capture(outcome: .unavailable(reason), addresses: [], interruptedNanoseconds: 0)
+    }
+}

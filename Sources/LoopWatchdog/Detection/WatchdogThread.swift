@@ -1,0 +1,301 @@
+import CLoopWatchdog
+import Logging
+
+/// The body of the watchdog thread ("LoopWatchdog"): one tick per interval samples every
+/// loop of the registry, feeds its ``StallDetector`` and, when a stall begins or goes on,
+/// captures the stack (of every busy worker, for a pool) at once and hands the event to the
+/// reporter; then it lets each pool's prober send its next probe. Owned by that thread alone.
+///
+/// A tick that reports nothing allocates nothing and takes no lock per loop: the loop list
+/// is reread (under the registry's lock) only after a registration or when a loop retired.
+///
+/// Never blamed on a loop: time during which the watchdog itself did not run
+/// (``PauseAccounting``, cut out of every loop's timeline with one info line), a probe late
+/// because its thread got no CPU (``CPUStarvationCheck``), and stalls while a debugger or
+/// tracer is attached under `TracedPolicy.suppress` (``TracerSuppression``: not captured, not
+/// reported, one info line).
+final class WatchdogThread: @unchecked Sendable {
+    // Strong references: a started watchdog thread keeps what it watches and reports to alive
+    // until `stop()`, even when the `Watchdog` is dropped.
+    private let registry: LoopRegistry
+    private let reporter: Reporter
+    private let threshold: LiveThreshold
+    private let sleeper: IntervalSleeper
+    private let idleGate: IdleGate
+    private let logger: Logger
+    private let capturer: StackCapturer
+    /// The loops being watched and their detectors (nil until the loop's first sample).
+    private var tracked: [Tracked] = []
+    /// Most workers of one pool captured per report, to bound the watchdog's time.
+    private static let maximumWorkersCaptured = 64
+
+    /// What the watchdog keeps about one loop between ticks.
+    private struct Tracked {
+        var record: LoopRecord
+        /// Nil until the loop's first sample.
+        var detector: StallDetector?
+        /// For a probed loop that is well overdue: whether its threads are starved of CPU.
+        var starvation = CPUStarvationCheck()
+    }
+    /// `registry.registrationCount` when `tracked` was last rebuilt.
+    private var seenRegistrations: UInt64 = 0
+    private var needsRebuild = true
+    /// After a tick: every loop was idle, with no stall in progress and nothing left to do.
+    private var everyLoopIdle = false
+    private var lastTick: Int64 = 0
+    private var lastInterval: Int64 = 0
+    private var pauses = PauseAccounting(captureWaitBound: 2 * StackCapturer.signalTimeoutNanoseconds)
+    private var nextStallID: UInt64 = 1
+    private var tracer = TracerCheck()
+    private var suppression: TracerSuppression
+    private var announcedHandlerReplaced = false
+
+    /// The thread body for the loops in `registry`, reporting to `reporter`.
+    init(
+        registry: LoopRegistry, reporter: Reporter, threshold: LiveThreshold, sleeper: IntervalSleeper,
+        idleGate: IdleGate, logger: Logger, whenTraced: TracedPolicy, capturer: StackCapturer
+    ) {
+        self.registry = registry
+        self.reporter = reporter
+        self.threshold = threshold
+        self.sleeper = sleeper
+        self.idleGate = idleGate
+        self.logger = logger
+        self.capturer = capturer
+        self.suppression = TracerSuppression(policy: whenTraced)
+    }
+
+    func run() {
+        let schedstat = lwd_open_thread_schedstat()
+        defer { lwd_close_fd(schedstat) }
+        while !sleeper.isStopRequested {
+            let now = lwd_monotonic_ns()
+            let scheduled = schedstat >= 0 ? lwd_thread_scheduled_ns(schedstat) : -1
+            let interval = tick(now: now, scheduled: scheduled >= 0 ? scheduled : nil)
+            if everyLoopIdle && idleGate.park(ifStillIdle: { stillIdle() }) {
+                // Nothing can stall: sleep long; the first loop that goes busy wakes us.
+                lastInterval = IdleGate.parkedIntervalNanoseconds
+                sleeper.sleep(until: lastTick + lastInterval)
+                idleGate.unpark()
+            } else {
+                sleeper.sleep(until: lastTick + interval)
+            }
+        }
+        // One last look, so that a stall that ended just before `stop()` is reported ended.
+        _ = tick(now: lwd_monotonic_ns(), scheduled: nil)
+    }
+
+    /// Every tracked loop is still marked idle and none retired, and no loop registered
+    /// since the last rebuild (such a loop is not tracked yet and may be busy). All reads are
+    /// sequentially consistent, pairing with the loops' and registrations' wake-ups (see
+    /// IdleGate): either the watchdog sees the change and does not park, or the other side
+    /// sees it parked and wakes it.
+    private func stillIdle() -> Bool {
+        guard registry.registrationCount == seenRegistrations else { return false }
+        return tracked.allSatisfy {
+            $0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0
+                && !$0.record.retired.load(ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// One pass over every loop at time `now`. Returns the interval until the next tick.
+    /// `scheduled` is the watchdog thread's running + runnable time (schedstat) read with
+    /// `now`, or nil when unknown (then all lateness counts as missed).
+    func tick(now: Int64, scheduled: Int64? = nil) -> Int64 {
+        let registrations = registry.registrationCount
+        if needsRebuild || registrations != seenRegistrations {
+            rebuild(now: now)
+            seenRegistrations = registrations
+            needsRebuild = false
+        }
+        let globalThreshold = threshold.value
+        var smallestOverride: Int64?
+        for entry in tracked {
+            let override = entry.record.thresholdOverride.load(ordering: .relaxed)
+            if override > 0 { smallestOverride = min(smallestOverride ?? override, override) }
+        }
+        let missed = missedTime(
+            now: now, scheduled: scheduled,
+            smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
+        var allIdle = true
+        var index = 0
+        while index < tracked.count {
+            let record = tracked[index].record
+            if record.retired.load(ordering: .relaxed) {
+                retire(at: index, now: now)
+                needsRebuild = true  // lets the watchdog drop the record (and its pidfd)
+                allIdle = false
+                continue
+            }
+            let override = record.thresholdOverride.load(ordering: .relaxed)
+            let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
+            let idle = observe(at: index, now: now, threshold: threshold, missed: missed)
+            allIdle = allIdle && idle
+            record.pool?.prober.probe(record, now: now)
+            index += 1
+        }
+        everyLoopIdle = allIdle && !needsRebuild
+        lastTick = now
+        lastInterval = threshold.interval(smallestLoopThreshold: smallestOverride)
+        return lastInterval
+    }
+
+    /// Rereads the registered loops, keeping the detectors of loops already tracked.
+    private func rebuild(now: Int64) {
+        let records = registry.liveRecords()
+        let live = Set(records.map(\.id))
+        var index = 0
+        while index < tracked.count {
+            if live.contains(tracked[index].record.id) { index += 1 } else { retire(at: index, now: now) }
+        }
+        let known = Set(tracked.map(\.record.id))
+        for record in records where !known.contains(record.id) {
+            tracked.append(Tracked(record: record))
+        }
+    }
+
+    /// Stops tracking the loop at `index`: unregistered or exited. A stall in progress ends
+    /// here, and is said to (unless it was suppressed while traced).
+    private func retire(at index: Int, now: Int64) {
+        let entry = tracked.remove(at: index)
+        if let stall = entry.detector?.active, suppression.ended(stall.id) == .report {
+            report(
+                .ended, stallID: stall.id, record: entry.record, threshold: stall.threshold,
+                blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [])
+        }
+    }
+
+    /// The time since the last tick during which nothing in the process ran (see
+    /// ``PauseAccounting``), announced in one info line when there is any.
+    private func missedTime(now: Int64, scheduled: Int64?, smallestThreshold: Int64) -> Int64 {
+        let missed = pauses.missedTime(
+            now: now, due: lastTick == 0 ? nil : lastTick + lastInterval, scheduled: scheduled,
+            smallestThreshold: smallestThreshold)
+        if missed > 0 {
+            logger.info(
+                "LoopWatchdog woke \(Duration.nanoseconds(missed).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
+            )
+        }
+        return missed
+    }
+
+    /// Samples the loop at `index`, reports what its detector decides, and returns true when
+    /// the loop is idle with no stall in progress.
+    private func observe(at index: Int, now: Int64, threshold: Duration, missed: Int64) -> Bool {
+        let record = tracked[index].record
+        var sample = record.sample()
+        guard var detector = tracked[index].detector else {
+            tracked[index].detector = StallDetector(sample: sample, now: now)
+            return false
+        }
+        checkCPUStarvation(at: index, detector: detector, sample: &sample, now: now)
+        detector.forgiveMissedTime(missed)
+        let decision = detector.observe(
+            sample, now: now, previousTick: lastTick + missed, threshold: threshold,
+            nextStallID: { defer { nextStallID += 1 }; return nextStallID })
+        tracked[index].detector = detector
+        switch decision {
+        case .none:
+            break
+        case .began(let id, let blocked, let threshold):
+            guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
+            reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
+        case .continuing(let id, let blocked, let threshold):
+            // A tracer that attached since `began` gets no signal and no report either.
+            guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
+            reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
+        case .ended(let id, let blocked, let threshold):
+            guard suppression.ended(id) == .report else { return sample.idleSince != 0 }
+            report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: .none, addresses: [])
+        }
+        return sample.idleSince != 0 && detector.active == nil
+    }
+
+    /// For a probed loop that has been overdue for more than two intervals without a stall
+    /// reported yet: reads the scheduler statistics of its thread (of each worker, for a
+    /// pool) at each tick and marks the sample when ``CPUStarvationCheck`` finds them starved
+    /// of CPU: the probe is late because the machine is overloaded, not because code blocks.
+    /// Costs nothing while the loop answers its probes.
+    private func checkCPUStarvation(at index: Int, detector: StallDetector, sample: inout LoopSample, now: Int64) {
+        let overdue = sample.probe.dueAt.map { now - $0 > 2 * max(lastInterval, ThresholdRule.minimumIntervalNanoseconds) } ?? false
+        guard overdue, sample.progress == detector.lastProgress, detector.active == nil else {
+            tracked[index].starvation.reset()
+            return
+        }
+        let threads: [Int32]
+        switch tracked[index].record.target {
+        case .thread(let thread): threads = [thread.threadID]
+        case .pool(let pool): threads = pool.workers.candidates().map(\.threadID)
+        }
+        var current: [Int32: SchedulerSample] = [:]
+        for tid in threads {
+            current[tid] = SchedulerSample.read(threadID: tid, now: now)
+        }
+        if tracked[index].starvation.observe(current, now: now, interval: lastInterval) {
+            sample.waitedForCPU = true
+        }
+    }
+
+    /// Captures the loop's thread, or every worker of a pool, now, and reports.
+    private func reportWithStacks(
+        _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration, blocked: Duration
+    ) {
+        let workers: PoolWorkers
+        switch record.target {
+        case .thread(let thread):
+            let capture = capture(
+                threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
+            report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
+            return
+        case .pool(let pool):
+            workers = pool.workers
+        }
+        let threads = workers.candidates().prefix(Self.maximumWorkersCaptured).map { worker in
+            let capture = capture(threadID: worker.threadID, pidfd: -1, stackHigh: worker.stackHigh, procFiles: .none)
+            return PendingThread(
+                threadID: worker.threadID, name: worker.name, capture: capture.outcome, addresses: capture.addresses)
+        }
+        report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
+               capture: .none, addresses: [], threads: Array(threads))
+    }
+
+    /// Captures one thread, counting the wait as busy time of the watchdog (see missedTime).
+    private func capture(
+        threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles
+    ) -> StackCapturer.Capture {
+        let start = lwd_monotonic_ns()
+        let capture = capturer.capture(
+            threadID: threadID, pidfd: pidfd, stackHigh: stackHigh, procFiles: procFiles)
+        pauses.noteCaptureWait(lwd_monotonic_ns() - start)
+        if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
+            announcedHandlerReplaced = true
+            logger.warning(
+                "LoopWatchdog's SIGPROF handler was replaced by another one (a profiler?); no signal is sent any more, stacks are taken only from threads parked in system calls"
+            )
+        }
+        return capture
+    }
+
+    /// True when `verdict` lets the event be reported; says once per tracer that stalls
+    /// are not reported while it is attached.
+    private func allowed(_ verdict: TracerSuppression.Verdict) -> Bool {
+        if case .suppressAndAnnounce(let tracerPID) = verdict {
+            logger.info(
+                "LoopWatchdog: a debugger or tracer (pid \(tracerPID)) is attached; stalls are not reported while it is (LOOP_WATCHDOG_WHEN_TRACED=suppress)"
+            )
+        }
+        return verdict == .report
+    }
+
+    private func report(
+        _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
+        blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = []
+    ) {
+        let event = StallEvent(
+            kind: kind, stallID: stallID, loopName: record.name, threadID: record.thread?.threadID ?? 0,
+            threshold: threshold, blocked: blocked, capture: capture, isPool: record.pool != nil)
+        reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads))
+    }
+}
