@@ -106,11 +106,17 @@ extension FaultSuite {
             let capturer = StackCapturer(maxFrames: 64)
             var outcomes: [String: Int] = [:]
             var slowest: Int64 = 0
-            for _ in 0..<200 {
+            // At least 200 captures, and on until one caught the mask open: on a loaded machine
+            // the flapper can be preempted in its blocked half for many captures in a row. A
+            // short pause between captures lets it run.
+            var captures = 0
+            while captures < 200 || ((outcomes["signal"] ?? 0) == 0 && captures < 5_000) {
                 let start = lwd_monotonic_ns()
                 let capture = target.capture(with: capturer)
                 slowest = max(slowest, lwd_monotonic_ns() - start)
                 outcomes[capture.outcome.description, default: 0] += 1
+                captures += 1
+                usleep(50)
             }
             target.stop()
             let allowed: Set<String> = ["signal", "sigprof-blocked", "signal-timed-out"]
