@@ -168,6 +168,15 @@ public final class Watchdog: Sendable {
         return LoopHeartbeat(record: record)
     }
 
+    /// Registers the calling thread as a worker of the Swift Concurrency pool, watched job by
+    /// job: `job` tells the priority of the job in progress.
+    func registerPoolWorker(job: PoolWorkerJob) -> LoopHeartbeat {
+        let record = LoopRecord(name: "swift-concurrency-pool", idleGate: idleGate, poolJob: job)
+        ThreadExitHook.retireOnExit(record)
+        if isInOwnerProcess { registry.add(record) }
+        return LoopHeartbeat(record: record)
+    }
+
     /// Registers the calling thread as a loop named after the thread (for example
     /// `NIO-ELT-0-#1`; "thread-TID" when it has no name) and returns its heartbeat. Call it
     /// on the loop's own thread.

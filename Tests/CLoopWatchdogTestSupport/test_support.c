@@ -168,3 +168,36 @@ int lwd_test_sanitizer(void) {
     if (dlsym(RTLD_DEFAULT, "__asan_init") != NULL) return 2;
     return 0;
 }
+
+// MARK: - A second user of the global-enqueue hook
+
+#define LWD_TEST_SWIFTCALL __attribute__((swiftcall))
+typedef LWD_TEST_SWIFTCALL void (*test_enqueue_original)(void *job);
+typedef LWD_TEST_SWIFTCALL void (*test_enqueue_hook)(void *job, test_enqueue_original original);
+extern _Atomic(test_enqueue_hook) swift_task_enqueueGlobal_hook;
+
+static _Atomic uint64_t counted_jobs;
+
+// Counts each job and hands it to the runtime, as a well-behaved other hook would.
+static LWD_TEST_SWIFTCALL void counting_hook(void *job, test_enqueue_original original) {
+    atomic_fetch_add(&counted_jobs, 1);
+    original(job);
+}
+
+int lwd_test_counting_hook_install(void) {
+    test_enqueue_hook expected = NULL;
+    return atomic_compare_exchange_strong(&swift_task_enqueueGlobal_hook, &expected, counting_hook) ? 1 : 0;
+}
+
+int lwd_test_counting_hook_uninstall(void) {
+    test_enqueue_hook expected = counting_hook;
+    return atomic_compare_exchange_strong(&swift_task_enqueueGlobal_hook, &expected, NULL) ? 1 : 0;
+}
+
+uint64_t lwd_test_counting_hook_count(void) {
+    return atomic_load(&counted_jobs);
+}
+
+const void *lwd_test_enqueue_hook(void) {
+    return (const void *)atomic_load(&swift_task_enqueueGlobal_hook);
+}

@@ -200,6 +200,29 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
 /// (either string may still be NULL), 0 otherwise.
 int lwd_dladdr(uintptr_t address, const char **symbol, const char **image);
 
+// MARK: - Swift Concurrency global executor
+
+/// Called on a pool worker right before (`job_began`) and right after (`job_ended`) it runs
+/// one job of the global executor, with the job's priority (a `TaskPriority` raw value).
+typedef void (*lwd_job_callback)(uint8_t priority);
+
+/// Installs the job watch: from now on every job enqueued on the Swift Concurrency global
+/// executor (`swift_task_enqueueGlobal_hook`, and the delayed forms) runs through
+/// `job_began` and `job_ended`, on a concurrent dispatch queue of the job's priority made as
+/// the runtime makes its own (one per priority, width the number of CPUs). A hook that was
+/// installed before (SwiftNIO's executor takeover) keeps every job: ours then forwards to it
+/// and watches nothing. Returns 1 when jobs are watched, 0 when a previous hook was found and
+/// is chained, -1 when the hook is already ours.
+int lwd_job_watch_install(lwd_job_callback job_began, lwd_job_callback job_ended);
+
+/// Stops watching jobs: the hooks are put back as they were when no one installed another
+/// over ours (else ours stays, forwarding every job). Jobs already queued still run, with
+/// the callbacks. Idempotent.
+void lwd_job_watch_uninstall(void);
+
+/// The priority the runtime stored in a job's flags (for tests).
+uint8_t lwd_job_priority(const void *job);
+
 // MARK: - Clock
 
 /// CLOCK_MONOTONIC in nanoseconds.

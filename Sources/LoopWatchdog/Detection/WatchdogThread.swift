@@ -289,13 +289,30 @@ final class WatchdogThread: @unchecked Sendable {
         return verdict == .report
     }
 
+    /// The workers of the Swift Concurrency pool with a stall in progress in a job of
+    /// `priority`.
+    private func blockedWorkers(priority: UInt8) -> Int {
+        tracked.count { entry in
+            entry.detector?.active != nil && entry.record.poolJob?.priority.load(ordering: .relaxed) == priority
+        }
+    }
+
     private func report(
         _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
         blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = []
     ) {
+        var loopName = record.name
+        var job: PoolJob?
+        if let poolJob = record.poolJob {
+            let priority = poolJob.priority.load(ordering: .relaxed)
+            job = PoolJob(
+                priority: priority, blockedWorkers: blockedWorkers(priority: priority),
+                workers: PoolWorkerJob.poolWidth)
+            loopName = "swift-concurrency-pool.\(job!.priorityName)"
+        }
         let event = StallEvent(
-            kind: kind, stallID: stallID, loopName: record.name, threadID: record.thread?.threadID ?? 0,
-            threshold: threshold, blocked: blocked, capture: capture, isPool: record.pool != nil)
+            kind: kind, stallID: stallID, loopName: loopName, threadID: record.thread?.threadID ?? 0,
+            threshold: threshold, blocked: blocked, capture: capture, isPool: record.pool != nil, job: job)
         reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads))
     }
 }

@@ -33,6 +33,9 @@ public struct StallEvent: Sendable, Hashable {
     /// True for the events of a pool (an executor that runs on several threads), which
     /// report their busy workers in ``threads`` instead of one thread's ``frames``.
     public var isPool: Bool
+    /// For a job that blocked one worker of the Swift Concurrency pool: its priority and how
+    /// many workers of that priority were blocked. Nil for every other stall.
+    public var job: PoolJob?
 
     /// Creates an event.
     public init(
@@ -45,7 +48,8 @@ public struct StallEvent: Sendable, Hashable {
         capture: CaptureOutcome,
         frames: [StackFrame] = [],
         threads: [ThreadStack] = [],
-        isPool: Bool = false
+        isPool: Bool = false,
+        job: PoolJob? = nil
     ) {
         self.kind = kind
         self.stallID = stallID
@@ -57,6 +61,7 @@ public struct StallEvent: Sendable, Hashable {
         self.frames = frames
         self.threads = threads
         self.isPool = isPool
+        self.job = job
     }
 }
 

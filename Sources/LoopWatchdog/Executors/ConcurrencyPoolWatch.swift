@@ -29,11 +29,30 @@ extension Watchdog {
     /// watch probes and reports the pools twice. Probes are started by the watchdog thread,
     /// so nothing runs while the watchdog is stopped or disabled.
     ///
-    /// - Parameter priorities: the pools to watch; by default every one.
+    /// With `jobs` (the default), every job is watched too: a worker thread that runs one
+    /// job longer than the threshold is reported as a stall of its own, while it blocks,
+    /// with that worker's stack, its thread id, the job's priority and how many workers of
+    /// that priority are blocked (``StallEvent/job``), then ended with the job's exact
+    /// duration. This is what catches one blocking call in an async request handler, which
+    /// takes one worker of N and never starves the pool. How: the runtime's global-enqueue
+    /// hooks run each job on a concurrent dispatch queue of its priority made as the
+    /// runtime makes its own (one per priority, as wide as the machine has CPUs), between a
+    /// busy and an idle mark (two clock reads and a few stores per job). When another hook
+    /// already owns the global executor (SwiftNIO's
+    /// `unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`, which must
+    /// then be called first), jobs go on to it and run on its event loops, which
+    /// `watch(eventLoopGroup:)` watches. ``ConcurrencyPoolWatch/stop()`` puts the hooks
+    /// back. Jobs of actors with custom executors, of task executor preferences and of the
+    /// main actor do not go through the global executor and are not watched job by job.
+    ///
+    /// - Parameters:
+    ///   - priorities: the pools to watch for starvation; by default every one.
+    ///   - jobs: whether each job of the global executor is watched too; by default true.
     /// - Returns: the watch; call ``ConcurrencyPoolWatch/stop()`` to end it.
     @discardableResult
     public func watchConcurrencyPool(
-        priorities: [TaskPriority] = [.high, .medium, .low, .background]
+        priorities: [TaskPriority] = [.high, .medium, .low, .background],
+        jobs: Bool = true
     ) -> ConcurrencyPoolWatch {
         var heartbeats: [LoopHeartbeat] = []
         var seen = Set<UInt8>()
@@ -44,7 +63,8 @@ extension Watchdog {
                 workers: workers,
                 prober: ConcurrencyPoolProber(priority: priority, workers: workers)))
         }
-        return ConcurrencyPoolWatch(heartbeats: heartbeats)
+        let watchesJobs = jobs && isEnabled && isInOwnerProcess && PoolJobWatch.start(watchdog: self)
+        return ConcurrencyPoolWatch(heartbeats: heartbeats, watchdog: self, watchesJobs: watchesJobs)
     }
 }
 
@@ -52,17 +72,24 @@ extension Watchdog {
 /// ``Watchdog/watchConcurrencyPool(priorities:)``. `stop()` may be called from any thread.
 public final class ConcurrencyPoolWatch: Sendable {
     let heartbeats: [LoopHeartbeat]
+    private let watchdog: Watchdog
+    /// True when every job of the global executor is watched (see `jobs`).
+    public let watchesJobs: Bool
 
-    init(heartbeats: [LoopHeartbeat]) {
+    init(heartbeats: [LoopHeartbeat], watchdog: Watchdog, watchesJobs: Bool) {
         self.heartbeats = heartbeats
+        self.watchdog = watchdog
+        self.watchesJobs = watchesJobs
     }
 
     /// The names of the watched pools, as their events carry them in `loopName`.
     public var poolNames: [String] { heartbeats.map(\.name) }
 
     /// Stops watching: no probe is started any more and the pools are unregistered; a
-    /// starvation in progress is reported as ended. Idempotent.
+    /// starvation in progress is reported as ended; the job watch puts the runtime's hooks
+    /// back. Idempotent.
     public func stop() {
+        PoolJobWatch.stop(watchdog: watchdog)
         for heartbeat in heartbeats {
             heartbeat.unregister()
         }

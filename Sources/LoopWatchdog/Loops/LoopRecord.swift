@@ -21,6 +21,9 @@ final class LoopRecord: Sendable {
     /// (nil for records made outside a watchdog, in tests, and for pools, which are probed
     /// at every tick so that the watchdog never parks while one exists).
     let idleGate: IdleGate?
+    /// For a worker of the Swift Concurrency pool watched job by job: the job in progress.
+    /// Nil for every other loop.
+    let poolJob: PoolWorkerJob?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
     @usableFromInline let progress = Atomic<UInt64>(0)
@@ -45,10 +48,11 @@ final class LoopRecord: Sendable {
     private static let nextID = Atomic<UInt64>(1)
 
     /// Creates the record for the calling thread.
-    init(name: String, idleGate: IdleGate? = nil) {
+    init(name: String, idleGate: IdleGate? = nil, poolJob: PoolWorkerJob? = nil) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = name
         self.idleGate = idleGate
+        self.poolJob = poolJob
         self.target = .thread(.current())
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
@@ -60,6 +64,7 @@ final class LoopRecord: Sendable {
         self.name = name
         self.target = .pool(PoolTarget(workers: workers, prober: prober))
         self.idleGate = nil
+        self.poolJob = nil
         probeDue.store(ProbeState.answered.stored, ordering: .relaxed)
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }

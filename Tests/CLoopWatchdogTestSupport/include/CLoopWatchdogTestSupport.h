@@ -73,6 +73,16 @@ int lwd_test_fork_and_capture_in_child(unsigned guard_seconds);
 /// 1 under ThreadSanitizer, 2 under AddressSanitizer, 0 otherwise.
 int lwd_test_sanitizer(void);
 
+/// Installs a hook on the global executor that counts each job and hands it to the runtime,
+/// if no hook is installed. Returns 1 when installed.
+int lwd_test_counting_hook_install(void);
+/// Removes that hook if it is still the one installed. Returns 1 when removed.
+int lwd_test_counting_hook_uninstall(void);
+/// Jobs the counting hook saw.
+uint64_t lwd_test_counting_hook_count(void);
+/// The global-enqueue hook installed now (NULL: none).
+const void *lwd_test_enqueue_hook(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,7 @@ struct ConcurrencyPoolTests {
         let events = EventCollector()
         let watchdog = quietWatchdog(threshold: .milliseconds(100), events: events)
         watchdog.start()
-        let watch = watchdog.watchConcurrencyPool(priorities: [.low])
+        let watch = watchdog.watchConcurrencyPool(priorities: [.low], jobs: false)
         #expect(watch.poolNames == ["swift-concurrency-pool.low"])
         usleep(200_000)
         let runs = starvePool(tasks: Self.width, milliseconds: 400)
@@ -50,7 +50,7 @@ struct ConcurrencyPoolTests {
         let events = EventCollector()
         let watchdog = quietWatchdog(threshold: .milliseconds(100), events: events)
         watchdog.start()
-        let watch = watchdog.watchConcurrencyPool(priorities: [.low])
+        let watch = watchdog.watchConcurrencyPool(priorities: [.low], jobs: false)
         usleep(200_000)
         // One thread short of starving it: new work still finds a worker.
         let runs = starvePool(tasks: Self.width - 1, milliseconds: 400)
@@ -152,7 +152,7 @@ struct PoolRegistrationTests {
         watchdog.start()
         defer { watchdog.stop() }
         usleep(100_000)  // several ticks with nothing registered
-        let watch = watchdog.watchConcurrencyPool(priorities: [.low])
+        let watch = watchdog.watchConcurrencyPool(priorities: [.low], jobs: false)
         defer { watch.stop() }
         // The watchdog thread probes the pool at its ticks: a probe that ran proves it is tracked.
         var probed = false

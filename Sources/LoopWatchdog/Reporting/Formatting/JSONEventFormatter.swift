@@ -11,6 +11,9 @@
 /// A pool's event (``StallEvent/isPool``) has no `tid`, `capture` and `frames`; its `began`
 /// and `continuing` events have `threads` instead, one object per busy worker:
 /// `{"tid":1234,"name":"oot.default-qos","capture":"signal","frames":[...]}`.
+///
+/// A job that blocked one worker of the Swift Concurrency pool (``StallEvent/job``) adds
+/// `"job":{"priority":"medium","priority_value":21,"blocked_workers":1,"workers":2}`.
 struct JSONEventFormatter: Sendable {
     /// Creates a formatter.
     init() {}
@@ -30,6 +33,19 @@ struct JSONEventFormatter: Sendable {
         if !event.isPool {
             json.key("tid")
             json.integer(event.threadID)
+        }
+        if let job = event.job {
+            json.key("job")
+            json.beginObject()
+            json.key("priority")
+            json.string(job.priorityName)
+            json.key("priority_value")
+            json.integer(job.priority)
+            json.key("blocked_workers")
+            json.integer(job.blockedWorkers)
+            json.key("workers")
+            json.integer(job.workers)
+            json.endObject()
         }
         json.key("threshold_ms")
         json.number(event.threshold.milliseconds)

@@ -32,6 +32,7 @@ struct TextEventFormatter: Sendable {
     /// `loop 'main' (tid 1234) blocked for 100 ms (threshold 100 ms); stack captured by signal:`.
     func header(for event: StallEvent) -> String {
         if event.isPool { return poolHeader(for: event) }
+        if let job = event.job { return jobHeader(for: event, job: job) }
         let loop = "loop '\(event.loopName.escapedForLogLine)' (tid \(event.threadID))"
         let threshold = "(threshold \(event.threshold.humanReadable))"
         let blocked = event.blocked.humanReadable
@@ -50,6 +51,32 @@ struct TextEventFormatter: Sendable {
             return "\(loop) was blocked for \(blocked) \(threshold)"
         default:
             return "\(loop) \(event.kind.description.escapedForLogLine) after \(blocked) \(threshold)\(capture)"
+        }
+    }
+
+    /// The header line of a job that blocked one worker of the Swift Concurrency pool, e.g.
+    /// `job on 'swift-concurrency-pool.medium' (tid 1234) blocked for 105 ms (threshold 100 ms); 1 of 2 workers of this priority blocked; stack captured by signal:`,
+    /// and when it ends, asyncio's "took": `job on 'swift-concurrency-pool.medium' (tid 1234) took 351 ms (threshold 100 ms)`.
+    func jobHeader(for event: StallEvent, job: PoolJob) -> String {
+        let worker = "job on '\(event.loopName.escapedForLogLine)' (tid \(event.threadID))"
+        let threshold = "(threshold \(event.threshold.humanReadable))"
+        let blocked = event.blocked.humanReadable
+        let workers = "; \(job.blockedWorkers) of \(job.workers) workers of this priority blocked"
+        let capture: String
+        if event.capture.hasStack {
+            capture = "; stack captured by \(event.capture.description.escapedForLogLine):"
+        } else {
+            capture = "; no stack: \(event.capture.description.escapedForLogLine)"
+        }
+        switch event.kind {
+        case .began:
+            return "\(worker) blocked for \(blocked) \(threshold)\(workers)\(capture)"
+        case .continuing:
+            return "\(worker) still blocked after \(blocked) \(threshold)\(workers)\(capture)"
+        case .ended:
+            return "\(worker) took \(blocked) \(threshold)"
+        default:
+            return "\(worker) \(event.kind.description.escapedForLogLine) after \(blocked) \(threshold)\(capture)"
         }
     }
 
@@ -125,7 +152,8 @@ struct TextEventFormatter: Sendable {
     /// `blocked_ms`, `capture` and `event`. Durations are milliseconds with at most three
     /// decimals; the loop name and capture text are escaped like the message. A pool's
     /// event has no `tid` and `capture`; its `began` and `continuing` have `threads`, the
-    /// busy workers' thread ids.
+    /// busy workers' thread ids. A job's event (``StallEvent/job``) adds `job_priority`,
+    /// `blocked_workers` and `workers`.
     func metadata(for event: StallEvent) -> Logger.Metadata {
         if event.isPool {
             var metadata: Logger.Metadata = [
@@ -140,7 +168,7 @@ struct TextEventFormatter: Sendable {
             }
             return metadata
         }
-        return [
+        var metadata: Logger.Metadata = [
             "stall_id": .stringConvertible(event.stallID),
             "loop": .string(event.loopName.escapedForLogLine),
             "tid": .stringConvertible(event.threadID),
@@ -149,6 +177,12 @@ struct TextEventFormatter: Sendable {
             "capture": .string(event.capture.description.escapedForLogLine),
             "event": .string(event.kind.description),
         ]
+        if let job = event.job {
+            metadata["job_priority"] = .string(job.priorityName)
+            metadata["blocked_workers"] = .stringConvertible(job.blockedWorkers)
+            metadata["workers"] = .stringConvertible(job.workers)
+        }
+        return metadata
     }
 
     private static func milliseconds(_ duration: Duration) -> String {

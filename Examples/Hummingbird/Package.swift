@@ -1,0 +1,26 @@
+// swift-tools-version:6.2
+// A Hummingbird 2 server with LoopWatchdog turned on as the README tells users to, and routes
+// that block in the four common ways. scripts/examples.sh builds it and drives it over
+// loopback; the root package never builds Hummingbird.
+import PackageDescription
+
+let package = Package(
+    name: "HummingbirdExample",
+    platforms: [.macOS(.v14)],
+    dependencies: [
+        .package(path: "../.."),
+        .package(path: "../ExampleWork"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "HummingbirdExample",
+            dependencies: [
+                .product(name: "LoopWatchdog", package: "LoopWatchdog"),
+                .product(name: "LoopWatchdogNIO", package: "LoopWatchdog"),
+                .product(name: "ExampleWork", package: "ExampleWork"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        )
+    ]
+)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the example servers (Examples/Hummingbird, Examples/Vapor, each its own SwiftPM
+# package), starts each on 127.0.0.1 and drives every route over loopback, one request at a
+# time and under wrk load on the fast route, checking the watchdog's JSON events
+# (scripts/examples_driver.py). `bash scripts/examples.sh hummingbird` runs one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if ! command -v wrk >/dev/null; then
+  echo "examples: installing wrk" >&2
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
+scratch="${TMPDIR:-/tmp}/loop-watchdog-examples"
+mkdir -p "$scratch"
+which="${1:-all}"
+status=0
+
+run_example() {
+  local name="$1" dir="$2" product="$3" port="$4"; shift 4
+  local start=$SECONDS
+  swift build --package-path "$dir" --product "$product"
+  echo "examples: $name built in $((SECONDS - start)) s"
+  local binary
+  binary="$(swift build --package-path "$dir" --show-bin-path)/$product"
+  python3 scripts/examples_driver.py "$name" "$port" "$scratch/$name-events.jsonl" "$@" -- "$binary" || status=1
+}
+
+if [ "$which" = all ] || [ "$which" = hummingbird ]; then
+  run_example hummingbird Examples/Hummingbird HummingbirdExample 18080 \
+    sleep:swift-concurrency-pool.medium:sleepRoute \
+    spin:swift-concurrency-pool.medium:spinRoute \
+    read:swift-concurrency-pool.medium:readRoute \
+    lock:swift-concurrency-pool.medium:lockRoute
+fi
+if [ "$which" = all ] || [ "$which" = vapor ]; then
+  run_example vapor Examples/Vapor VaporExample 18081 \
+    sleep:swift-concurrency-pool.medium:sleepRoute \
+    spin:swift-concurrency-pool.medium:spinRoute \
+    read:swift-concurrency-pool.medium:readRoute \
+    lock:swift-concurrency-pool.medium:lockRoute \
+    sync-sleep:NIO-:syncSleepRoute
+fi
+exit $status

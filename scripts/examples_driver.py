@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Drives one example server over loopback and checks the watchdog's JSON events.
+
+Usage: examples_driver.py NAME PORT EVENTS_FILE ROUTE:LOOP_PREFIX... -- SERVER_COMMAND...
+
+Every blocking route is requested one at a time, then five /sleep requests are made while wrk
+loads /fast. Each blocking request must be reported exactly once (one stall.began and one
+stall.ended on the handler's thread), with the route's own function and its file:line in the
+stack and blocked_ms within 10 % of what the handler measured; nothing else may be reported
+(the fast route, idle periods, the load). Prints one line per request and a verdict; exits
+non-zero on any failure.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def get(port, path, timeout=30):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as response:
+        return response.read().decode()
+
+
+def parse_report(body):
+    fields = dict(part.split("=", 1) for part in body.split()[1:])
+    return int(fields["tid"]), int(fields["blocked_ns"])
+
+
+def main():
+    separator = sys.argv.index("--")
+    name, port, events_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    routes = [spec.split(":", 2) for spec in sys.argv[4:separator]]  # route, loop prefix, function
+    command = sys.argv[separator + 1:]
+    if os.path.exists(events_path):
+        os.remove(events_path)
+    env = dict(os.environ, PORT=str(port), LOOP_WATCHDOG_FORMAT="json", LOOP_WATCHDOG_OUTPUT=events_path)
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+    failures = []
+    requests = []  # (label, route, loop prefix, function, tid, truth ns)
+    try:
+        ready = server.stdout.readline().strip()
+        print(f"{name}: {ready}")
+        if not ready.startswith("READY"):
+            raise SystemExit(f"{name}: server did not start")
+        for _ in range(100):  # the port may open a moment after READY
+            try:
+                get(port, "/fast", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(50):
+            get(port, "/fast")
+        time.sleep(1.0)
+        # One at a time.
+        for route, loop, function in routes:
+            tid, truth = parse_report(get(port, f"/{route}?ms=300"))
+            requests.append((route, route, loop, function, tid, truth))
+            time.sleep(0.4)
+        # Idle.
+        time.sleep(2.0)
+        # Under load on the fast route.
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            failures.append("wrk is not installed")
+        else:
+            load = subprocess.Popen([wrk, "-t2", "-c32", "-d6s", f"http://127.0.0.1:{port}/fast"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            time.sleep(0.5)
+            for index in range(5):
+                tid, truth = parse_report(get(port, "/sleep?ms=300"))
+                requests.append((f"sleep under load #{index + 1}", "sleep", routes[0][1], routes[0][2], tid, truth))
+                time.sleep(0.3)
+            output = load.communicate(timeout=60)[0]
+            summary = [line.strip() for line in output.splitlines() if "Requests/sec" in line]
+            print(f"{name}: wrk on /fast: {summary[0] if summary else output.strip()}")
+        time.sleep(1.0)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            failures.append("server did not stop within 20 s of SIGINT")
+
+    events = []
+    with open(events_path) as file:
+        for line in file:
+            line = line.strip()
+            if line.startswith("{"):
+                events.append(json.loads(line))
+    began = [event for event in events if event["event"] == "stall.began"]
+    ended = {event["stall_id"]: event for event in events if event["event"] == "stall.ended"}
+    used = set()
+    for label, route, loop, function, tid, truth in requests:
+        matches = [event for event in began
+                   if event.get("tid") == tid and event["loop"].startswith(loop) and event["stall_id"] not in used]
+        if not matches:
+            failures.append(f"{label}: not reported (tid {tid})")
+            print(f"{name}: {label}: NOT REPORTED")
+            continue
+        event = matches[0]
+        used.add(event["stall_id"])
+        frames = event.get("frames", [])
+        frame = next((f for f in frames if function in (f.get("symbol") or "")), None)
+        if frame is None or not frame.get("file") or not frame.get("line"):
+            failures.append(f"{label}: no frame of {function} with file:line in {[f.get('symbol') for f in frames]}")
+        end = ended.get(event["stall_id"])
+        reported = end["blocked_ms"] if end else None
+        truth_ms = truth / 1e6
+        if reported is None:
+            failures.append(f"{label}: no stall.ended")
+        elif abs(reported - truth_ms) > truth_ms / 10:
+            failures.append(f"{label}: blocked_ms {reported} against {truth_ms:.1f} ms measured")
+        where = f"{frame['symbol']} at {os.path.basename(frame['file'])}:{frame['line']}" if frame and frame.get("file") else "?"
+        print(f"{name}: {label}: reported on {event['loop']} (tid {tid}), {where}, "
+              f"blocked_ms {reported} vs {truth_ms:.1f} measured")
+    extra = [event for event in began if event["stall_id"] not in used]
+    for event in extra:
+        top = [f.get("symbol") for f in event.get("frames", [])[:4]]
+        failures.append(f"unexpected report on {event['loop']} (tid {event.get('tid')}): {top}")
+    print(f"{name}: {len(requests)} blocking requests, {len(began)} stall.began, {len(extra)} unexpected")
+    for failure in failures:
+        print(f"{name}: FAIL {failure}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
