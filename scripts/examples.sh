@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the example servers (Examples/Hummingbird, Examples/Vapor, each its own SwiftPM
+# Builds the example servers (Examples/HummingbirdExample, Examples/VaporExample, each its own SwiftPM
 # package), starts each on 127.0.0.1 and drives every route over loopback, one request at a
 # time and under wrk load on the fast route, checking the watchdog's JSON events
 # (scripts/examples_driver.py). `bash scripts/examples.sh hummingbird` runs one.
@@ -29,14 +29,14 @@ run_example() {
 }
 
 if [ "$which" = all ] || [ "$which" = hummingbird ]; then
-  run_example hummingbird Examples/Hummingbird HummingbirdExample 18080 \
+  run_example hummingbird Examples/HummingbirdExample HummingbirdExample 18080 \
     sleep:swift-concurrency-pool.medium:sleepRoute \
     spin:swift-concurrency-pool.medium:spinRoute \
     read:swift-concurrency-pool.medium:readRoute \
     lock:swift-concurrency-pool.medium:lockRoute
 fi
 if [ "$which" = all ] || [ "$which" = vapor ]; then
-  run_example vapor Examples/Vapor VaporExample 18081 \
+  run_example vapor Examples/VaporExample VaporExample 18081 \
     sleep:swift-concurrency-pool.medium:sleepRoute \
     spin:swift-concurrency-pool.medium:spinRoute \
     read:swift-concurrency-pool.medium:readRoute \

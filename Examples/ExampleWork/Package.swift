@@ -1,6 +1,6 @@
 // swift-tools-version:6.2
-// The blocking work that the example servers' routes do, shared by Examples/Hummingbird and
-// Examples/Vapor: a sleep, a CPU spin, a large synchronous file read and a contended lock.
+// The blocking work that the example servers' routes do, shared by Examples/HummingbirdExample and
+// Examples/VaporExample: a sleep, a CPU spin, a large synchronous file read and a contended lock.
 import PackageDescription
 
 let package = Package(

@@ -4,11 +4,13 @@ import Glibc
 import LoopWatchdog
 import Synchronization
 
-/// `loop-watchdog demo concurrency`: starves the Swift Concurrency pool the way careless
-/// async code does. As many tasks as the pool has threads each make a blocking call inside
-/// an async function for 300 ms, so no other task can run, then each spins for 250 ms; the
-/// watchdog reports the starved pool twice, with the stacks of the busy workers, then how
-/// long new work waited.
+/// `loop-watchdog demo concurrency`: blocks Swift Concurrency workers the way careless async
+/// code does. First one task makes a blocking call inside an async function for 300 ms: it
+/// takes one worker of N, the pool is not starved, and the job watch reports that one job
+/// with its worker's stack and exact duration. Then as many tasks as the pool has threads
+/// each block for 300 ms, so no other task can run, then each spins for 250 ms: each job is
+/// reported, and so is the starved pool, with the stacks of the busy workers and how long
+/// new work waited.
 enum ConcurrencyDemo {
     static func run() {
         let reports = DemoEventWaiter()
@@ -21,13 +23,17 @@ enum ConcurrencyDemo {
         }
         let width = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         usleep(300_000)
-        say("START: \(width) tasks, one per pool thread, each blocks 300 ms in usleep inside an async function")
-        report(runBlockingTasks(count: width, milliseconds: 300, spin: false))
+        say("START: one task blocks 300 ms in usleep inside an async function (one worker of \(width))")
+        _ = runBlockingTasks(count: 1, milliseconds: 300, spin: false)
         reports.waitForEnded()
+        usleep(300_000)
+        say("then \(width) tasks, one per pool thread, each blocks 300 ms in usleep inside an async function")
+        report(runBlockingTasks(count: width, milliseconds: 300, spin: false))
+        reports.waitForEnded(count: poolWatch.watchesJobs ? width + 1 : 1)
         usleep(300_000)
         say("then \(width) tasks each spin 250 ms on the CPU inside an async function")
         report(runBlockingTasks(count: width, milliseconds: 250, spin: true))
-        reports.waitForEnded()
+        reports.waitForEnded(count: poolWatch.watchesJobs ? width + 1 : 1)
         usleep(300_000)
         say("DONE")
     }

@@ -13,8 +13,11 @@ final class DemoEventWaiter: Sendable {
         if event.kind == .ended { ended.signal() }
     }
 
-    /// Waits at most `seconds` for the next `stall.ended` report.
-    func waitForEnded(seconds: Int = 5) {
-        _ = ended.wait(timeout: .now() + .seconds(seconds))
+    /// Waits at most `seconds` for the next `count` `stall.ended` reports.
+    func waitForEnded(count: Int = 1, seconds: Int = 5) {
+        let deadline = DispatchTime.now() + .seconds(seconds)
+        for _ in 0..<count {
+            if ended.wait(timeout: deadline) == .timedOut { return }
+        }
     }
 }

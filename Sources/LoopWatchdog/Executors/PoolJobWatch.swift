@@ -32,18 +32,32 @@ enum PoolJobWatch {
         let heartbeat: LoopHeartbeat
         let job: PoolWorkerJob
         let generation: UInt64
+        let threadID: Int32
         init(heartbeat: LoopHeartbeat, job: PoolWorkerJob, generation: UInt64) {
             self.heartbeat = heartbeat
             self.job = job
             self.generation = generation
+            self.threadID = heartbeat.threadID
         }
+    }
+
+    /// The threads that ran a job of the global executor and are alive: the pool's workers,
+    /// told by what they do rather than by their name (a thread started from a worker
+    /// inherits its name).
+    private static let workerThreads = ForkSafeLock<Set<Int32>>([])
+
+    /// The pool's worker threads while the job watch is active; nil when it is not.
+    static func knownWorkerThreads() -> Set<Int32>? {
+        guard activeGeneration.load(ordering: .relaxed) != 0 else { return nil }
+        return workerThreads.withLock { $0 }
     }
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
         let rc = pthread_key_create(&key) { pointer in
             guard let pointer else { return }
-            Unmanaged<Worker>.fromOpaque(pointer).release()
+            let worker = Unmanaged<Worker>.fromOpaque(pointer).takeRetainedValue()
+            _ = workerThreads.withLock { $0.remove(worker.threadID) }
         }
         precondition(rc == 0, "pthread_key_create failed: \(rc)")
         return key
@@ -109,6 +123,7 @@ enum PoolJobWatch {
         let heartbeat = watchdog.registerPoolWorker(job: job)
         let worker = Worker(heartbeat: heartbeat, job: job, generation: generation)
         pthread_setspecific(key, Unmanaged.passRetained(worker).toOpaque())
+        _ = workerThreads.withLock { $0.insert(worker.threadID) }
         return worker
     }
 }

@@ -8,8 +8,10 @@ import Synchronization
 /// The pool's probe calls ``noteCurrentThread()`` on whichever worker runs it: that teaches
 /// the name the pool gives its workers (dispatch names them after their root queue, e.g.
 /// `oot.default-qos`, the last 15 bytes of `com.apple.root.default-qos`) and the threads seen
-/// so far. ``candidates()`` then returns every live thread of that name, plus every thread
-/// seen running a probe.
+/// so far. ``candidates()`` then returns every thread seen running a probe, plus, while the
+/// job watch runs, every thread that ran a job of the global executor (of any priority:
+/// workers are told by what they do, since a thread started from a worker inherits its
+/// name), or else every live thread of that name.
 ///
 /// Thread model: `noteCurrentThread` runs on pool workers, one probe at a time;
 /// `candidates` on the watchdog thread. Both take the lock.
@@ -53,10 +55,12 @@ final class PoolWorkers: Sendable {
         }
     }
 
-    /// Every live thread that works for the pool: those named like its workers and those
-    /// seen running a probe. Forgets seen threads that exited.
+    /// Every live thread that works for the pool: those seen running a probe, and those
+    /// known to run its jobs (the job watch), or else those named like its workers. Forgets
+    /// seen threads that exited.
     func candidates() -> [Worker] {
         let (threadName, seen) = state.withLock { ($0.threadName, $0.seen) }
+        let jobWorkers = PoolJobWatch.knownWorkerThreads()
         var workers: [Worker] = []
         var alive = Set<Int32>()
         for tid in ProcessThreads.list() {
@@ -64,6 +68,8 @@ final class PoolWorkers: Sendable {
             alive.insert(tid)
             if let stackHigh = seen[tid] {
                 workers.append(Worker(threadID: tid, name: name, stackHigh: stackHigh))
+            } else if let jobWorkers {
+                if jobWorkers.contains(tid) { workers.append(Worker(threadID: tid, name: name, stackHigh: 0)) }
             } else if let threadName, name == threadName {
                 workers.append(Worker(threadID: tid, name: name, stackHigh: 0))
             }

@@ -54,3 +54,11 @@ struct SymbolicatorCacheResetTests {
         #expect(frames.contains { $0.symbol?.contains("sleepInUsleep") == true })
     }
 }
+
+@Suite struct SymbolNameTests {
+    @Test func closureOfTopLevelCodeGetsItsContextNamed() {
+        #expect(Symbolicator.namingEmptyContext("closure #3 in ") == "closure #3 in top-level code")
+        #expect(Symbolicator.namingEmptyContext("closure #1 in Router.get(_:)") == "closure #1 in Router.get(_:)")
+        #expect(Symbolicator.namingEmptyContext("main") == "main")
+    }
+}

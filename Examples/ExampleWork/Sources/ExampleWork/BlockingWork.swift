@@ -82,7 +82,17 @@ public enum BlockingWork {
 
     /// The response body of a blocking route: what blocked, on which thread, for how long.
     public static func report(_ kind: String, blockedNanoseconds: Int64) -> String {
-        "\(kind) tid=\(gettid()) blocked_ns=\(blockedNanoseconds)\n"
+        "\(kind) tid=\(threadID()) blocked_ns=\(blockedNanoseconds)\n"
+    }
+
+    /// The calling thread's kernel id, from the /proc/thread-self link ("PID/task/TID"):
+    /// Swift's Glibc exports neither gettid() nor the variadic syscall().
+    public static func threadID() -> Int32 {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let length = readlink("/proc/thread-self", &buffer, buffer.count - 1)
+        guard length > 0 else { return 0 }
+        let link = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Int32(link.split(separator: "/").last ?? "") ?? 0
     }
 
     @inline(never)

@@ -102,7 +102,7 @@ final class Symbolicator {
                 guard address != 0 else { continue }
                 var result = StackFrame(index: 0, address: address, inlined: frame.inlined)
                 if let symbol = frame.symbol {
-                    result.symbol = symbol.name
+                    result.symbol = Self.namingEmptyContext(symbol.name)
                     result.image = symbol.imageName
                     if let location = symbol.sourceLocation, !location.path.isEmpty, location.line > 0 {
                         result.file = location.path
@@ -120,6 +120,13 @@ final class Symbolicator {
         for key in batch {
             known[key] = byAddress[key.address] ?? [fallbackFrame(key.address)]
         }
+    }
+
+    /// `name` with an empty context named: the demangler prints a closure written in
+    /// top-level code (a `main.swift` route closure) as `closure #3 in ` with nothing after
+    /// `in`; it becomes `closure #3 in top-level code`.
+    static func namingEmptyContext(_ name: String) -> String {
+        name.hasSuffix(" in ") ? name + "top-level code" : name
     }
 
     /// Refreshes the cached image map when an address to resolve falls outside every known

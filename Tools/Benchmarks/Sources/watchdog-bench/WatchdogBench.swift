@@ -11,7 +11,8 @@ struct WatchdogBench: ParsableCommand {
         commandName: "watchdog-bench",
         abstract: "LoopWatchdog benchmarks: capture, symbolication, detection, idle cost, NIO throughput.",
         subcommands: [
-            Heartbeat.self, Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, HTTPServerCommand.self,
+            Heartbeat.self, Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, TaskChain.self,
+            HTTPServerCommand.self,
         ]
     )
 
@@ -108,6 +109,25 @@ struct WatchdogBench: ParsableCommand {
                 throw ValidationError("--variant must be full, thread, probe, timer or none")
             }
             try ChainBenchmark.run(tasks: tasks, pairs: pairs, variant: chosen, timerPending: timerPending)
+        }
+    }
+
+    struct TaskChain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "task-chain",
+            abstract: "Swift Concurrency task-switch throughput with the job watch off and on.")
+
+        @Option(help: "Task switches (Task.yield) per chain.")
+        var switches = 1_000_000
+
+        @Option(help: "Alternating off/on pairs.")
+        var pairs = 10
+
+        @Flag(help: "Make 'on' a second 'off': the A/A control.")
+        var control = false
+
+        func run() {
+            TaskChainBenchmark.run(switches: switches, pairs: pairs, control: control)
         }
     }
 }

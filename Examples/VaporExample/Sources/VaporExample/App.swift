@@ -28,7 +28,8 @@ struct VaporExample {
 
         app.http.server.configuration.hostname = "127.0.0.1"
         app.http.server.configuration.port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
-        print("READY port=\(app.http.server.configuration.port) jobs_watched=\(pool.watchesJobs)")
+        // Unbuffered: the driver waits for this line through a pipe.
+        FileHandle.standardOutput.write(Data("READY port=\(app.http.server.configuration.port) jobs_watched=\(pool.watchesJobs)\n".utf8))
         do {
             try await app.execute()
         } catch {

@@ -32,7 +32,8 @@ struct HummingbirdExample {
 
         let port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        print("READY port=\(port) jobs_watched=\(pool.watchesJobs)")
+        // Unbuffered: the driver waits for this line through a pipe.
+        FileHandle.standardOutput.write(Data("READY port=\(port) jobs_watched=\(pool.watchesJobs)\n".utf8))
         try await app.runService()
     }
 }

@@ -8,7 +8,7 @@ let package = Package(
     name: "HummingbirdExample",
     platforms: [.macOS(.v14)],
     dependencies: [
-        .package(path: "../.."),
+        .package(path: "../LoopWatchdog"),  // a link to the root package (the clone's folder name may be anything)
         .package(path: "../ExampleWork"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],

@@ -9,7 +9,7 @@ let package = Package(
     name: "VaporExample",
     platforms: [.macOS(.v13)],
     dependencies: [
-        .package(path: "../.."),
+        .package(path: "../LoopWatchdog"),  // a link to the root package (the clone's folder name may be anything)
         .package(path: "../ExampleWork"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
     ],
