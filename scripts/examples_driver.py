@@ -38,7 +38,8 @@ def main():
     if os.path.exists(events_path):
         os.remove(events_path)
     env = dict(os.environ, PORT=str(port), LOOP_WATCHDOG_FORMAT="json", LOOP_WATCHDOG_OUTPUT=events_path)
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=sys.stderr, text=True)
+    server_log = open(events_path + ".server.log", "w")
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=server_log, text=True)
     failures = []
     requests = []  # (label, route, loop prefix, function, tid, truth ns)
     try:
@@ -125,6 +126,10 @@ def main():
     print(f"{name}: {len(requests)} blocking requests, {len(began)} stall.began, {len(extra)} unexpected")
     for failure in failures:
         print(f"{name}: FAIL {failure}")
+    if failures:
+        with open(events_path + ".server.log") as log:
+            tail = log.read()[-3000:]
+        print(f"{name}: the server's standard error ended with:\n{tail}")
     sys.exit(1 if failures else 0)
 
 
