@@ -92,6 +92,15 @@ enum PoolJobWatch {
         lwd_job_watch_uninstall()
     }
 
+    /// Runs `body` on the calling thread between the two marks every watched job gets, as a
+    /// pool worker would run one job of `priority`: for tests of what the watch does with a
+    /// thread it cannot see otherwise (one that exits after its job).
+    static func runAsJob(priority: UInt8, _ body: () -> Void) {
+        jobBegan(priority)
+        body()
+        jobEnded(priority)
+    }
+
     /// Before a job: the worker is busy from now on, with this job's priority.
     private static let jobBegan: @convention(c) (UInt8) -> Void = { priority in
         guard let worker = currentWorker(registering: true) else { return }

@@ -183,6 +183,28 @@ struct PoolJobTests {
         #expect(events.all.filter { $0.kind == .ended }.count == 1, "\(events.all)")
     }
 
+    @Test func workerThatExitsIsUnregisteredAndForgotten() throws {
+        let events = EventCollector()
+        let (watchdog, watch) = Self.watching(events)
+        defer {
+            watch.stop()
+            watchdog.stop()
+        }
+        let tid = Mutex<Int32>(0)
+        let thread = try #require(PlainThread.start(name: "short-worker") {
+            PoolJobWatch.runAsJob(priority: TaskPriority.low.rawValue) {
+                tid.withLock { $0 = lwd_gettid() }
+            }
+        })
+        thread.join()
+        let threadID = tid.withLock { $0 }
+        // Registered by its job, forgotten once it exited.
+        #expect(PoolJobWatch.knownWorkerThreads()?.contains(threadID) == false)
+        let records = watchdog.registry.liveRecords()
+        #expect(!records.contains { $0.thread?.threadID == threadID }, "the exited worker is still registered")
+        #expect(events.all.isEmpty)
+    }
+
     @Test func stopPutsTheRuntimesHooksBackAndReportsNoMoreJobs() throws {
         let before = lwd_test_enqueue_hook()
         let events = EventCollector()

@@ -24,7 +24,12 @@ final class ManualTimeWatchdog: @unchecked Sendable {
 
     /// A watchdog with `threshold`, not started, and one registered loop. Events go to
     /// `events`, or to `onEvent` instead when given.
-    init(threshold: Duration = .milliseconds(100), onEvent: (@Sendable (StallEvent) -> Void)? = nil) throws {
+    /// With `poolJob`, the loop is registered as a worker of the Swift Concurrency pool
+    /// watched job by job, running jobs of that job's priority.
+    init(
+        threshold: Duration = .milliseconds(100), poolJob: PoolWorkerJob? = nil,
+        onEvent: (@Sendable (StallEvent) -> Void)? = nil
+    ) throws {
         let events = self.events
         watchdog = Watchdog(
             configuration: Configuration(threshold: threshold),
@@ -39,7 +44,9 @@ final class ManualTimeWatchdog: @unchecked Sendable {
         let watchdog = self.watchdog
         parked = try #require(
             PlainThread.start(name: "manual-loop") {
-                holder.withLock { $0 = watchdog.registerCurrentThread(name: "manual") }
+                holder.withLock {
+                    $0 = poolJob.map { watchdog.registerPoolWorker(job: $0) } ?? watchdog.registerCurrentThread(name: "manual")
+                }
                 var entry = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
                 while poll(&entry, 1, -1) < 0 && errno == EINTR {}
             })

@@ -36,12 +36,7 @@ struct TextEventFormatter: Sendable {
         let loop = "loop '\(event.loopName.escapedForLogLine)' (tid \(event.threadID))"
         let threshold = "(threshold \(event.threshold.humanReadable))"
         let blocked = event.blocked.humanReadable
-        let capture: String
-        if event.capture.hasStack {
-            capture = "; stack captured by \(event.capture.description.escapedForLogLine):"
-        } else {
-            capture = "; no stack: \(event.capture.description.escapedForLogLine)"
-        }
+        let capture = captureClause(event.capture)
         switch event.kind {
         case .began:
             return "\(loop) blocked for \(blocked) \(threshold)\(capture)"
@@ -62,12 +57,7 @@ struct TextEventFormatter: Sendable {
         let threshold = "(threshold \(event.threshold.humanReadable))"
         let blocked = event.blocked.humanReadable
         let workers = "; \(job.blockedWorkers) of \(job.workers) workers of this priority blocked"
-        let capture: String
-        if event.capture.hasStack {
-            capture = "; stack captured by \(event.capture.description.escapedForLogLine):"
-        } else {
-            capture = "; no stack: \(event.capture.description.escapedForLogLine)"
-        }
+        let capture = captureClause(event.capture)
         switch event.kind {
         case .began:
             return "\(worker) blocked for \(blocked) \(threshold)\(workers)\(capture)"
@@ -107,13 +97,15 @@ struct TextEventFormatter: Sendable {
     /// The line that introduces one busy worker of a pool, e.g.
     /// `thread 'oot.default-qos' (tid 1234); stack captured by signal:`.
     func threadLine(for thread: ThreadStack) -> String {
-        let capture: String
-        if thread.capture.hasStack {
-            capture = "; stack captured by \(thread.capture.description.escapedForLogLine):"
-        } else {
-            capture = "; no stack: \(thread.capture.description.escapedForLogLine)"
-        }
+        let capture = captureClause(thread.capture)
         return "thread '\(thread.name.escapedForLogLine)' (tid \(thread.threadID))\(capture)"
+    }
+
+    /// `; stack captured by signal:` before the frames, or `; no stack: REASON`.
+    private func captureClause(_ capture: CaptureOutcome) -> String {
+        capture.hasStack
+            ? "; stack captured by \(capture.description.escapedForLogLine):"
+            : "; no stack: \(capture.description.escapedForLogLine)"
     }
 
     /// One line per frame, indented `indent` spaces (two by default), with the index column (`#3` or
