@@ -30,6 +30,14 @@ def parse_report(body):
     return int(fields["tid"]), int(fields["blocked_ns"])
 
 
+def count_ended(events_path):
+    try:
+        with open(events_path) as file:
+            return sum(1 for line in file if '"stall.ended"' in line)
+    except OSError:
+        return 0
+
+
 def main():
     separator = sys.argv.index("--")
     name, port, events_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -78,14 +86,18 @@ def main():
             output = load.communicate(timeout=60)[0]
             summary = [line.strip() for line in output.splitlines() if "Requests/sec" in line]
             print(f"{name}: wrk on /fast: {summary[0] if summary else output.strip()}")
-        time.sleep(1.0)
+        # The first reports of a process can wait seconds behind a cold symbolication of a
+        # large binary: give them time to be written before stopping the server.
+        deadline = time.time() + 60
+        while time.time() < deadline and count_ended(events_path) < len(requests):
+            time.sleep(0.5)
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=20)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-            failures.append("server did not stop within 20 s of SIGINT")
+            failures.append("server did not stop within 60 s of SIGINT")
 
     events = []
     with open(events_path) as file:

@@ -20,6 +20,7 @@ struct HummingbirdExample {
         defer {
             pool.stop()
             loops.stop()
+            watchdog.stop()  // writes the reports still queued before the process exits
         }
 
         let file = BlockingWork.largeFile(megabytes: 64)

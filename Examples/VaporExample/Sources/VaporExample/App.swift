@@ -37,6 +37,7 @@ struct VaporExample {
         }
         pool.stop()
         loops.stop()
+        watchdog.stop()  // writes the reports still queued before the process exits
         try await app.asyncShutdown()
     }
 }
