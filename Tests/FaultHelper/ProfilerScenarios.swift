@@ -2,6 +2,7 @@ import CLoopWatchdog
 import CLoopWatchdogTestSupport
 import Glibc
 import LoopWatchdog
+import Synchronization
 
 /// Another SIGPROF user in the same process: a setitimer(ITIMER_PROF) profiler whose
 /// handler counts what it receives, installed before or after the watchdog's.
@@ -73,6 +74,7 @@ enum ProfilerScenarios {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { fail("pipe") }
         let (readEnd, writeEnd) = (fds[0], fds[1])
+        let reading = ReadStarted()
         let loop = HelperThread {
             let heartbeat = watchdog.registerCurrentThread(name: "spinner")
             for _ in 0..<2 {
@@ -84,12 +86,16 @@ enum ProfilerScenarios {
             }
             heartbeat.markBusy()
             heartbeat.beat()
+            reading.flag.store(true, ordering: .releasing)
             helperBlockedInPipeRead(readEnd)
             heartbeat.markIdle()
             sleepMilliseconds(100)
             heartbeat.unregister()
         }
-        sleepMilliseconds(1_100)
+        // The read blocks for 300 ms from when it starts, however long the spins took under
+        // the profiler's signals on a loaded machine.
+        for _ in 0..<10_000 where !reading.flag.load(ordering: .acquiring) { sleepMilliseconds(1) }
+        sleepMilliseconds(300)
         var byte: UInt8 = 1
         _ = write(writeEnd, &byte, 1)
         loop.join()
@@ -110,4 +116,9 @@ enum ProfilerScenarios {
         fields["profiler_handler_installed"] = lwd_test_profiler_is_installed()
         printResult(fields)
     }
+}
+
+/// Set by the loop thread right before it blocks in read(2).
+final class ReadStarted: Sendable {
+    let flag = Atomic<Bool>(false)
 }
