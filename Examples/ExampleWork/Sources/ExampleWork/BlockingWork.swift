@@ -34,6 +34,10 @@ public enum BlockingWork {
     }
 
     /// Reads `file` whole with `Data(contentsOf:)`, again and again, for about `milliseconds`.
+    /// The examples read a 16 MB file: a signal sent to a thread inside one read(2) waits
+    /// until that read returns, so one read much longer than the capture's 50 ms signal
+    /// timeout is reported without a stack (`signal-timed-out`), as a 64 MB read was once
+    /// on a loaded machine.
     @inline(never)
     public static func readFile(_ file: URL, milliseconds: Int) -> Int64 {
         let start = now()

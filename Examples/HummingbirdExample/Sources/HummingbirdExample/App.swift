@@ -23,7 +23,7 @@ struct HummingbirdExample {
             watchdog.stop()  // writes the reports still queued before the process exits
         }
 
-        let file = BlockingWork.largeFile(megabytes: 64)
+        let file = BlockingWork.largeFile(megabytes: 16)
         let router = Router()
         router.get("/fast") { _, _ in "fast\n" }
         router.get("/sleep", use: sleepRoute)

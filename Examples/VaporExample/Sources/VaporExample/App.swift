@@ -18,7 +18,7 @@ struct VaporExample {
         let loops = watchdog.watch(eventLoopGroup: app.eventLoopGroup)
         let pool = watchdog.watchConcurrencyPool()
 
-        let file = BlockingWork.largeFile(megabytes: 64)
+        let file = BlockingWork.largeFile(megabytes: 16)
         app.get("fast") { _ -> String in "fast\n" }
         app.get("sleep", use: sleepRoute)
         app.get("spin", use: spinRoute)
