@@ -78,8 +78,8 @@ run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64
 run "$bin/watchdog-bench" chain --pairs 40
 run "$bin/watchdog-bench" chain --pairs 40 --timer-pending
 run "$bin/watchdog-bench" chain --pairs 40 --variant none
-run "$bin/watchdog-bench" task-chain --pairs 10
-run "$bin/watchdog-bench" task-chain --pairs 10 --control
+run "$bin/watchdog-bench" task-chain --pairs 150 --switches 200000
+run "$bin/watchdog-bench" task-chain --pairs 150 --switches 200000 --control
 
 # HTTP on loopback: three servers, watchdog off, on, and off again (an A/A control whose
 # spread is the noise floor), loaded in turn by wrk, in a rotating order.

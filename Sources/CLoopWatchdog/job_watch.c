@@ -1,10 +1,10 @@
 // The job watch of the Swift Concurrency global executor (see CLoopWatchdog.h).
 //
 // Why C: the runtime's hooks are C function pointers with the Swift calling convention, and
-// the hot path (one call per job) must not allocate: each job is passed to dispatch as the
-// context of dispatch_async_f, exactly as the runtime's own DispatchGlobalExecutor does on
-// Linux, and runs between two plain C callbacks. The layout read here (the priority in the
-// job's flags) is the one the toolchain's public <swift/ExecutorImpl.h> documents for
+// the hot path (one call per job) must not allocate nor read a clock: each job is passed to
+// dispatch as the context of dispatch_async_f, exactly as the runtime's own
+// DispatchGlobalExecutor does on Linux, and is numbered in its worker's slot with relaxed
+// stores. The layout read here (the priority in the job's flags) is the one the toolchain's public <swift/ExecutorImpl.h> documents for
 // custom executors; this shim can go once Swift offers a public way to wrap the default
 // global executor's jobs.
 
@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define LWD_SWIFTCALL __attribute__((swiftcall))
 
@@ -64,8 +65,22 @@ extern lwd_dispatch_time dispatch_time(lwd_dispatch_time when, int64_t delta);
 #define LWD_PRIORITY_COUNT 0x22
 #define LWD_CLOCK_CONTINUOUS 1
 
-static _Atomic(lwd_job_callback) job_began_callback;
-static _Atomic(lwd_job_callback) job_ended_callback;
+// One worker's slot. The worker's fields and the watchdog's flag are on separate cache
+// lines, so that flagging a stall never makes the worker's stores miss.
+struct lwd_job_slot {
+    _Atomic(uint64_t) sequence;
+    _Atomic(uint64_t) ended_job;
+    _Atomic(int64_t) ended_at;
+    _Atomic(uint8_t) priority;
+    uint64_t generation;
+    _Alignas(64) _Atomic(uint64_t) flagged;
+};
+
+static _Atomic(lwd_job_register_callback) register_callback;
+// The generation of the active watch, 0 when none.
+static _Atomic(uint64_t) active_generation;
+// The calling worker's slot (initial-exec: a plain offset from the thread pointer).
+static __thread lwd_job_slot *current_slot __attribute__((tls_model("initial-exec")));
 static _Atomic(int) watching;
 // The hooks found at installation; called for every job while set.
 static _Atomic(enqueue_hook) previous_enqueue;
@@ -95,14 +110,98 @@ static lwd_dispatch_queue queue_for(uint8_t priority) {
     return made;
 }
 
+lwd_job_slot *lwd_job_slot_create(uint64_t generation) {
+    lwd_job_slot *slot = aligned_alloc(64, sizeof(lwd_job_slot));
+    if (!slot) return NULL;
+    atomic_init(&slot->sequence, 0);
+    atomic_init(&slot->ended_job, 0);
+    atomic_init(&slot->ended_at, 0);
+    atomic_init(&slot->priority, 0);
+    atomic_init(&slot->flagged, 0);
+    slot->generation = generation;
+    return slot;
+}
+
+void lwd_job_slot_destroy(lwd_job_slot *slot) { free(slot); }
+
+void lwd_job_slot_read(const lwd_job_slot *slot, lwd_job_slot_state *state) {
+    state->sequence = atomic_load_explicit(&slot->sequence, memory_order_acquire);
+    state->flagged = atomic_load_explicit(&slot->flagged, memory_order_relaxed);
+    state->ended_job = atomic_load_explicit(&slot->ended_job, memory_order_acquire);
+    state->ended_at = atomic_load_explicit(&slot->ended_at, memory_order_relaxed);
+    state->priority = atomic_load_explicit(&slot->priority, memory_order_relaxed);
+}
+
+void lwd_job_slot_flag(lwd_job_slot *slot, uint64_t sequence) {
+    atomic_store_explicit(&slot->flagged, sequence, memory_order_relaxed);
+}
+
+// The hot path: the worker is the only writer of these fields, so a load and a store (no
+// read-modify-write) number the job; release stores are plain moves on x86.
+static inline __attribute__((always_inline)) uint64_t slot_begin(lwd_job_slot *slot, uint8_t priority) {
+    uint64_t sequence = atomic_load_explicit(&slot->sequence, memory_order_relaxed) + 1;
+    atomic_store_explicit(&slot->priority, priority, memory_order_relaxed);
+    atomic_store_explicit(&slot->sequence, sequence, memory_order_release);
+    return sequence;
+}
+
+// A job the watchdog flagged gets its end time, stored before the sequence that ends it.
+// A flag that arrives after the check is missed; the watchdog then takes the end from its
+// ticks.
+static inline __attribute__((always_inline)) void slot_end(lwd_job_slot *slot, uint64_t sequence, int64_t now) {
+    if (__builtin_expect(atomic_load_explicit(&slot->flagged, memory_order_relaxed) == sequence, 0)) {
+        atomic_store_explicit(&slot->ended_at, now ? now : lwd_monotonic_ns(), memory_order_relaxed);
+        atomic_store_explicit(&slot->ended_job, sequence, memory_order_release);
+    }
+    atomic_store_explicit(&slot->sequence, sequence + 1, memory_order_release);
+}
+
+void lwd_job_slot_begin(lwd_job_slot *slot, uint8_t priority) {
+    uint64_t sequence = atomic_load_explicit(&slot->sequence, memory_order_relaxed);
+    if (sequence & 1) return;  // already begun
+    (void)slot_begin(slot, priority);
+}
+
+void lwd_job_slot_end(lwd_job_slot *slot, int64_t now) {
+    uint64_t sequence = atomic_load_explicit(&slot->sequence, memory_order_relaxed);
+    if (!(sequence & 1)) return;  // not begun
+    slot_end(slot, sequence, now);
+}
+
+// The calling worker's slot for the active watch: asks the registration callback when the
+// thread has none or one of an older watch (rare: once per thread and watch).
+static inline __attribute__((always_inline)) lwd_job_slot *worker_slot(void) {
+    lwd_job_slot *slot = current_slot;
+    uint64_t generation = atomic_load_explicit(&active_generation, memory_order_relaxed);
+    if (__builtin_expect(slot != NULL && slot->generation == generation, 1)) return slot;
+    if (slot == NULL && generation == 0) return NULL;
+    lwd_job_register_callback registering = atomic_load_explicit(&register_callback, memory_order_acquire);
+    slot = registering ? registering(generation) : NULL;
+    current_slot = slot;
+    return slot;
+}
+
 // The dispatch function of every watched job.
 static void run_watched_job(void *job) {
-    uint8_t priority = lwd_job_priority(job);
-    lwd_job_callback began = atomic_load_explicit(&job_began_callback, memory_order_acquire);
-    if (began) began(priority);
+    lwd_job_slot *slot = worker_slot();
+    if (__builtin_expect(slot == NULL, 0)) {
+        swift_job_run(job, NULL, 0);
+        return;
+    }
+    uint64_t sequence = slot_begin(slot, lwd_job_priority(job));
     swift_job_run(job, NULL, 0);
-    lwd_job_callback ended = atomic_load_explicit(&job_ended_callback, memory_order_acquire);
-    if (ended) ended(priority);
+    slot_end(slot, sequence, 0);
+}
+
+void lwd_job_watch_run_as_job(uint8_t priority, void (*body)(void *), void *context) {
+    lwd_job_slot *slot = worker_slot();
+    if (!slot) {
+        body(context);
+        return;
+    }
+    uint64_t sequence = slot_begin(slot, priority);
+    body(context);
+    slot_end(slot, sequence, 0);
 }
 
 static LWD_SWIFTCALL void watched_enqueue(void *job, enqueue_original original) {
@@ -161,9 +260,9 @@ static LWD_SWIFTCALL void watched_enqueue_with_deadline(long long sec, long long
     enqueue_after(when, job);
 }
 
-int lwd_job_watch_install(lwd_job_callback job_began, lwd_job_callback job_ended) {
-    atomic_store_explicit(&job_began_callback, job_began, memory_order_release);
-    atomic_store_explicit(&job_ended_callback, job_ended, memory_order_release);
+int lwd_job_watch_install(lwd_job_register_callback register_worker, uint64_t generation) {
+    atomic_store_explicit(&register_callback, register_worker, memory_order_release);
+    atomic_store_explicit(&active_generation, generation, memory_order_release);
     enqueue_hook current = atomic_load(&swift_task_enqueueGlobal_hook);
     if (current == watched_enqueue) {
         atomic_store(&watching, 1);
@@ -188,6 +287,7 @@ int lwd_job_watch_install(lwd_job_callback job_began, lwd_job_callback job_ended
 
 void lwd_job_watch_uninstall(void) {
     atomic_store(&watching, 0);
+    atomic_store(&active_generation, 0);
     enqueue_hook ours = watched_enqueue;
     if (atomic_compare_exchange_strong(&swift_task_enqueueGlobal_hook, &ours, atomic_load(&previous_enqueue))) {
         atomic_store(&previous_enqueue, NULL);

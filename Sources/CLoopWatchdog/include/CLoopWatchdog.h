@@ -202,18 +202,57 @@ int lwd_dladdr(uintptr_t address, const char **symbol, const char **image);
 
 // MARK: - Swift Concurrency global executor
 
-/// Called on a pool worker right before (`job_began`) and right after (`job_ended`) it runs
-/// one job of the global executor, with the job's priority (a `TaskPriority` raw value).
-typedef void (*lwd_job_callback)(uint8_t priority);
+/// The job state of one pool worker, shared by the worker and the watchdog thread (opaque;
+/// made by `lwd_job_slot_create`). The worker writes it around each job with relaxed stores
+/// only: a sequence number, odd while a job runs, and the job's priority. No clock is read
+/// unless the watchdog flagged the job in progress as stalled: then its end time is stored.
+typedef struct lwd_job_slot lwd_job_slot;
 
-/// Installs the job watch: from now on every job enqueued on the Swift Concurrency global
-/// executor (`swift_task_enqueueGlobal_hook`, and the delayed forms) runs through
-/// `job_began` and `job_ended`, on a concurrent dispatch queue of the job's priority made as
-/// the runtime makes its own (one per priority, width the number of CPUs). A hook that was
-/// installed before (SwiftNIO's executor takeover) keeps every job: ours then forwards to it
-/// and watches nothing. Returns 1 when jobs are watched, 0 when a previous hook was found and
-/// is chained, -1 when the hook is already ours.
-int lwd_job_watch_install(lwd_job_callback job_began, lwd_job_callback job_ended);
+/// What the watchdog thread reads of a slot at one tick.
+typedef struct {
+    /// Odd while a job runs; each job adds 2 (one at its start, one at its end).
+    uint64_t sequence;
+    /// The sequence of the job the watchdog flagged as stalled (0 when none).
+    uint64_t flagged;
+    /// The sequence of the last flagged job that ended, and when it ended (monotonic ns).
+    uint64_t ended_job;
+    int64_t ended_at;
+    /// The priority of the job in progress, or of the last one (a `TaskPriority` raw value).
+    uint8_t priority;
+} lwd_job_slot_state;
+
+/// A slot for the watch of `generation`, zeroed. NULL when out of memory.
+lwd_job_slot *lwd_job_slot_create(uint64_t generation);
+/// Frees a slot that no thread uses any more.
+void lwd_job_slot_destroy(lwd_job_slot *slot);
+/// The slot's state; the sequence is read first (acquire), so the fields written before it
+/// are seen with it.
+void lwd_job_slot_read(const lwd_job_slot *slot, lwd_job_slot_state *state);
+/// Watchdog thread: the job numbered `sequence` is stalled; its end time will be stored.
+void lwd_job_slot_flag(lwd_job_slot *slot, uint64_t sequence);
+/// Worker side, exported for tests and for `PoolJobWatch.runAsJob`: marks a job of `priority`
+/// begun; then marks it ended, `now` being its end time when it was flagged (0 reads the clock).
+void lwd_job_slot_begin(lwd_job_slot *slot, uint8_t priority);
+void lwd_job_slot_end(lwd_job_slot *slot, int64_t now);
+
+/// Called on a pool worker before its first job of the watch of `generation` (and again
+/// after the generation changed): returns the worker's slot, or NULL to watch nothing on
+/// this thread (no watch active). The slot must stay valid until the same thread calls
+/// again or exits.
+typedef lwd_job_slot *(*lwd_job_register_callback)(uint64_t generation);
+
+/// Installs the job watch of `generation` (never 0): from now on every job enqueued on the
+/// Swift Concurrency global executor (`swift_task_enqueueGlobal_hook`, and the delayed forms)
+/// runs between `lwd_job_slot_begin` and `lwd_job_slot_end` on its worker's slot, on a
+/// concurrent dispatch queue of the job's priority made as the runtime makes its own (one
+/// per priority, width the number of CPUs). A hook that was installed before (SwiftNIO's
+/// executor takeover) keeps every job: ours then forwards to it and watches nothing. Returns
+/// 1 when jobs are watched, 0 when a previous hook was found and is chained, -1 when the
+/// hook is already ours.
+int lwd_job_watch_install(lwd_job_register_callback register_worker, uint64_t generation);
+
+/// Runs `body(context)` on the calling thread as a watched job of `priority` runs.
+void lwd_job_watch_run_as_job(uint8_t priority, void (*body)(void *), void *context);
 
 /// Stops watching jobs: the hooks are put back as they were when no one installed another
 /// over ours (else ours stays, forwarding every job). Jobs already queued still run, with

@@ -6,7 +6,8 @@
 /// Progress is seen only at ticks, so the start of a stall is known to lie between the tick
 /// that first saw the final counter value and the tick before it; the detector takes the
 /// middle of that window, or the loop's own busy timestamp when it woke inside it. A stall
-/// that ends with the loop going idle ends exactly at the loop's idle timestamp.
+/// that ends with the loop going idle ends exactly at the loop's idle timestamp; a pool job
+/// flagged as stalled ends exactly when it stored its end (``LoopSample/jobEndedAt``).
 ///
 /// A probed loop (``LoopSample/isProbed``) is never idle: it runs a probe that records when
 /// it ran and when the next one is due. It is late once the due time has passed without a
@@ -55,7 +56,7 @@ struct StallDetector: Sendable {
     /// Starts tracking a loop whose state at `now` is `sample`.
     init(sample: LoopSample, now: Int64) {
         lastProgress = sample.progress
-        progressAt = sample.idleSince != 0 ? now : min(max(sample.busySince, 0), now)
+        progressAt = sample.idleSince != 0 || sample.busySince <= 0 ? now : min(sample.busySince, now)
     }
 
     /// Takes one sample.
@@ -78,7 +79,10 @@ struct StallDetector: Sendable {
         if sample.progress != lastProgress {
             lastProgress = sample.progress
             let endedAt: Int64
-            if sample.idleSince != 0, sample.idleSince > previousTick, sample.idleSince <= now {
+            if let stall = active, sample.jobEndedAt >= stall.startedAt, sample.jobEndedAt <= now {
+                // A pool job flagged as stalled stored when it ended.
+                endedAt = sample.jobEndedAt
+            } else if sample.idleSince != 0, sample.idleSince > previousTick, sample.idleSince <= now {
                 endedAt = sample.idleSince
             } else {
                 endedAt = midpoint(previousTick, now)

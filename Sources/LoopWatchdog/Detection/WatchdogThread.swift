@@ -198,6 +198,8 @@ final class WatchdogThread: @unchecked Sendable {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
+            // The job in progress stores its end time from now on.
+            record.poolJob?.flagStalled(sequence: sample.progress)
             guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
             reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .continuing(let id, let blocked, let threshold):
@@ -205,11 +207,13 @@ final class WatchdogThread: @unchecked Sendable {
             guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
             reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
         case .ended(let id, let blocked, let threshold):
-            guard suppression.ended(id) == .report else { return sample.idleSince != 0 }
+            guard suppression.ended(id) == .report else { return sample.idleSince != 0 && record.poolJob == nil }
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [])
         }
-        return sample.idleSince != 0 && detector.active == nil
+        // A pool worker's job start wakes no one (its jobs only store to their slot), so the
+        // watchdog never parks while one is registered.
+        return sample.idleSince != 0 && detector.active == nil && record.poolJob == nil
     }
 
     /// For a probed loop that has been overdue for more than two intervals without a stall
@@ -293,7 +297,7 @@ final class WatchdogThread: @unchecked Sendable {
     /// `priority`.
     private func blockedWorkers(priority: UInt8) -> Int {
         tracked.count { entry in
-            entry.detector?.active != nil && entry.record.poolJob?.priority.load(ordering: .relaxed) == priority
+            entry.detector?.active != nil && entry.record.poolJob?.priority == priority
         }
     }
 
@@ -304,7 +308,7 @@ final class WatchdogThread: @unchecked Sendable {
         var loopName = record.name
         var job: PoolJob?
         if let poolJob = record.poolJob {
-            let priority = poolJob.priority.load(ordering: .relaxed)
+            let priority = poolJob.priority
             job = PoolJob(
                 priority: priority, blockedWorkers: blockedWorkers(priority: priority),
                 workers: PoolWorkerJob.poolWidth)

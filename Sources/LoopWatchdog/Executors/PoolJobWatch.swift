@@ -3,19 +3,20 @@ import Glibc
 import Synchronization
 
 /// The job-level watch of the Swift Concurrency pool: every job that the global executor
-/// runs is bracketed by two calls on its worker thread (`CLoopWatchdog/job_watch.c` installs
-/// the runtime's enqueue hooks), which mark the worker busy and idle like a loop that beats.
-/// A worker that runs one job longer than the threshold is then a stall of its own,
-/// reported while it blocks with that worker's stack, and ended with the job's exact
-/// duration.
+/// runs is numbered in its worker's slot before and after it runs (`CLoopWatchdog/job_watch.c`
+/// installs the runtime's enqueue hooks; relaxed stores only, no clock read). The watchdog
+/// reads the slots at each tick: a worker that runs one job longer than the threshold is a
+/// stall of its own, reported while it blocks with that worker's stack. Its start is known
+/// to half a tick (the tick that first saw the job and the one before), its end exactly:
+/// a job flagged as stalled stores its end time.
 ///
-/// Each worker thread is registered with the watchdog on the first job it runs, as a loop
-/// whose record carries the priority of the job in progress (``PoolWorkerJob``); it is
-/// unregistered when the thread exits or the watch stops.
+/// Each worker thread is registered with the watchdog before the first job it runs, as a
+/// loop whose record reads that worker's slot (``PoolWorkerJob``); it is unregistered when
+/// the thread exits or the watch stops.
 ///
-/// Thread model: `jobBegan` and `jobEnded` run on pool workers, around each job; they read
-/// the thread's own worker (a pthread key) and the active generation (one relaxed load),
-/// and take the lock only to register a thread. `start` and `stop` run on any thread.
+/// Thread model: `registerWorker` runs on a pool worker, called from C before its first job
+/// of a watch, and takes the lock; the jobs themselves never call Swift. `start` and `stop`
+/// run on any thread.
 enum PoolJobWatch {
     /// The watchdog whose job watch is active, and its generation.
     private struct Active {
@@ -28,15 +29,15 @@ enum PoolJobWatch {
     private static let activeGeneration = Atomic<UInt64>(0)
 
     /// One worker thread, as its jobs see it.
+    /// It owns the slot its jobs write (through `job`) until the thread exits or registers
+    /// again.
     private final class Worker {
         let heartbeat: LoopHeartbeat
         let job: PoolWorkerJob
-        let generation: UInt64
         let threadID: Int32
-        init(heartbeat: LoopHeartbeat, job: PoolWorkerJob, generation: UInt64) {
+        init(heartbeat: LoopHeartbeat, job: PoolWorkerJob) {
             self.heartbeat = heartbeat
             self.job = job
-            self.generation = generation
             self.threadID = heartbeat.threadID
         }
     }
@@ -74,7 +75,7 @@ enum PoolJobWatch {
             return state.generation
         }
         activeGeneration.store(generation, ordering: .releasing)
-        return lwd_job_watch_install(jobBegan, jobEnded) != 0
+        return lwd_job_watch_install(registerWorker, generation) != 0
     }
 
     /// Stops the job watch of `watchdog`, if it is the active one: the hooks are put back,
@@ -92,56 +93,84 @@ enum PoolJobWatch {
         lwd_job_watch_uninstall()
     }
 
-    /// Runs `body` on the calling thread between the two marks every watched job gets, as a
-    /// pool worker would run one job of `priority`: for tests of what the watch does with a
-    /// thread it cannot see otherwise (one that exits after its job).
+    /// Runs `body` on the calling thread as a pool worker runs one watched job of
+    /// `priority`: for tests of what the watch does with a thread it cannot see otherwise
+    /// (one that exits after its job).
     static func runAsJob(priority: UInt8, _ body: () -> Void) {
-        jobBegan(priority)
-        body()
-        jobEnded(priority)
-    }
-
-    /// Before a job: the worker is busy from now on, with this job's priority.
-    private static let jobBegan: @convention(c) (UInt8) -> Void = { priority in
-        guard let worker = currentWorker(registering: true) else { return }
-        worker.job.priority.store(priority, ordering: .relaxed)
-        worker.heartbeat.markBusy()
-    }
-
-    /// After a job: the worker is idle (waiting for work) from now on.
-    private static let jobEnded: @convention(c) (UInt8) -> Void = { _ in
-        guard let worker = currentWorker(registering: false) else { return }
-        worker.heartbeat.markIdle()
-    }
-
-    /// The calling worker of the active watch; registered first when `registering`.
-    private static func currentWorker(registering: Bool) -> Worker? {
-        let generation = activeGeneration.load(ordering: .acquiring)
-        if let pointer = pthread_getspecific(key) {
-            let worker = Unmanaged<Worker>.fromOpaque(pointer).takeUnretainedValue()
-            if worker.generation == generation && !worker.heartbeat.isUnregistered { return worker }
-            // Of a watch that stopped (or unregistered): forget it.
-            worker.heartbeat.unregister()
-            pthread_setspecific(key, nil)
-            Unmanaged<Worker>.fromOpaque(pointer).release()
+        withoutActuallyEscaping(body) { body in
+            var body = body
+            withUnsafeMutablePointer(to: &body) { pointer in
+                lwd_job_watch_run_as_job(priority, { context in
+                    context!.assumingMemoryBound(to: (() -> Void).self).pointee()
+                }, pointer)
+            }
         }
-        guard registering, generation != 0 else { return nil }
+    }
+
+    /// Called from C on a worker before its first job of the watch of `generation`: forgets
+    /// the thread's worker of an older watch, and registers the thread with the active one.
+    /// Returns the worker's slot, or nil when `generation` is no longer active.
+    private static let registerWorker: @convention(c) (UInt64) -> OpaquePointer? = { generation in
+        if let pointer = pthread_getspecific(key) {
+            // Of a watch that stopped: forget it.
+            pthread_setspecific(key, nil)
+            let worker = Unmanaged<Worker>.fromOpaque(pointer).takeRetainedValue()
+            worker.heartbeat.unregister()
+            _ = workerThreads.withLock { $0.remove(worker.threadID) }
+        }
+        guard generation != 0 else { return nil }
         let watchdog = active.withLock { $0.generation == generation ? $0.watchdog : nil }
-        guard let watchdog else { return nil }
-        let job = PoolWorkerJob()
+        guard let watchdog, let job = PoolWorkerJob(generation: generation) else { return nil }
         let heartbeat = watchdog.registerPoolWorker(job: job)
-        let worker = Worker(heartbeat: heartbeat, job: job, generation: generation)
+        let worker = Worker(heartbeat: heartbeat, job: job)
         pthread_setspecific(key, Unmanaged.passRetained(worker).toOpaque())
         _ = workerThreads.withLock { $0.insert(worker.threadID) }
-        return worker
+        return job.slot
     }
 }
 
-/// The job in progress on one pool worker, as the watchdog thread reads it: its priority.
-/// Written by the worker before each job, read by the watchdog thread when it reports.
-final class PoolWorkerJob: Sendable {
+/// One pool worker's slot, as the watchdog thread reads it: the job in progress, its
+/// priority, and the end of a job flagged as stalled. Written by the worker around each job
+/// (C, `lwd_job_slot_begin` / `lwd_job_slot_end`), read by the watchdog thread at each tick.
+final class PoolWorkerJob: @unchecked Sendable {
+    /// The C slot; owned, freed with this object. Every access is atomic, in C.
+    let slot: OpaquePointer
+
+    /// A zeroed slot for the watch of `generation`; nil when out of memory.
+    init?(generation: UInt64 = 0) {
+        guard let slot = lwd_job_slot_create(generation) else { return nil }
+        self.slot = slot
+    }
+
+    deinit {
+        lwd_job_slot_destroy(slot)
+    }
+
+    /// The slot's state now.
+    func read() -> lwd_job_slot_state {
+        var state = lwd_job_slot_state()
+        lwd_job_slot_read(slot, &state)
+        return state
+    }
+
     /// The priority of the job in progress, or of the last one (a `TaskPriority` raw value).
-    let priority = Atomic<UInt8>(0)
+    var priority: UInt8 { read().priority }
+
+    /// Watchdog thread: the job numbered `sequence` is stalled; the worker stores its end.
+    func flagStalled(sequence: UInt64) {
+        lwd_job_slot_flag(slot, sequence)
+    }
+
+    /// What the watchdog reads at a tick: the job sequence as progress (odd while a job
+    /// runs), idle when even, with the exact end of the job that ended last when it was
+    /// flagged. A start is never known (no clock is read when a job begins).
+    func sample() -> LoopSample {
+        let state = read()
+        let busy = state.sequence & 1 == 1
+        let flaggedEnded = state.flagged != 0 && state.ended_job == state.flagged ? state.ended_at : 0
+        let idleSince: Int64 = busy ? 0 : (state.ended_job &+ 1 == state.sequence && flaggedEnded > 0 ? flaggedEnded : 1)
+        return LoopSample(progress: state.sequence, idleSince: idleSince, busySince: 0, jobEndedAt: flaggedEnded)
+    }
 
     /// How many workers the pool runs at once for one priority: the number of online CPUs,
     /// the width the runtime gives its queues on Linux.

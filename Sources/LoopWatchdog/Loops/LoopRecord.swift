@@ -21,8 +21,8 @@ final class LoopRecord: Sendable {
     /// (nil for records made outside a watchdog, in tests, and for pools, which are probed
     /// at every tick so that the watchdog never parks while one exists).
     let idleGate: IdleGate?
-    /// For a worker of the Swift Concurrency pool watched job by job: the job in progress.
-    /// Nil for every other loop.
+    /// For a worker of the Swift Concurrency pool watched job by job: its slot, which is
+    /// the record's progress (its own counters stay unused). Nil for every other loop.
     let poolJob: PoolWorkerJob?
 
     /// Bumped by every beat, idle mark and busy mark. Single writer: the loop thread.
@@ -129,6 +129,7 @@ final class LoopRecord: Sendable {
 
     /// What the watchdog reads each tick.
     func sample() -> LoopSample {
+        if let poolJob { return poolJob.sample() }
         let progress = progress.load(ordering: .acquiring)
         let probeRanAt = probeRanAt.load(ordering: .acquiring)
         return LoopSample(

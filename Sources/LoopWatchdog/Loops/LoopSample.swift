@@ -4,8 +4,12 @@ struct LoopSample: Sendable, Hashable {
     var progress: UInt64
     /// Monotonic ns at which the loop went idle, or 0 while busy.
     var idleSince: Int64
-    /// Monotonic ns at which the loop last went busy.
+    /// Monotonic ns at which the loop last went busy; 0 when unknown (a pool worker watched
+    /// job by job: its jobs read no clock when they begin).
     var busySince: Int64
+    /// For a pool worker watched job by job: monotonic ns at which the job flagged as stalled
+    /// ended, once it has; 0 otherwise.
+    var jobEndedAt: Int64 = 0
     /// Monotonic ns at which the loop last ran a probe; 0 before the first.
     var probeRanAt: Int64 = 0
     /// Monotonic ns at which it ran the probe before that one; 0 before the second.
