@@ -125,6 +125,9 @@ int lwd_syscall_interrupted_by_signal(const lwd_syscall_state *state) {
 #ifdef __x86_64__
     case SYS_nanosleep:
     case SYS_clock_nanosleep:
+    // A sleep (or timed wait) that a stop/continue or a tracer interrupted continues as
+    // restart_syscall; a signal with a handler would end it with EINTR.
+    case SYS_restart_syscall:
     case SYS_pause:
     case SYS_rt_sigsuspend:
     case SYS_rt_sigtimedwait:

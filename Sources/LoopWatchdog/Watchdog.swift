@@ -135,7 +135,7 @@ public final class Watchdog: Sendable {
             let body = makeThreadBody(capturer: capturer)
             // The thread holds the watchdog: a started watchdog lives until `stop()`, even
             // when its owner drops it.
-            state.thread = PlainThread.start(name: "LoopWatchdog") { withExtendedLifetime(self) { body.run() } }
+            state.thread = PlainThread.start(name: "LoopWatchdog", blockingSignals: true) { withExtendedLifetime(self) { body.run() } }
             if state.thread == nil {
                 logger.error("LoopWatchdog could not start its thread; no loop is watched")
             }
@@ -143,7 +143,9 @@ public final class Watchdog: Sendable {
     }
 
     /// Stops the watchdog thread and waits for it to exit, then for pending reports to be
-    /// written. Harmless when not running, and returns at once in the child of a fork.
+    /// written: for at most 7 s, then 3 s more for what is left, written with addresses only
+    /// (a cold symbolication can take seconds; an output that takes no writes never holds
+    /// the host's shutdown for longer). Harmless when not running, and returns at once in the child of a fork.
     /// Registered loops stay registered.
     public func stop() {
         guard isInOwnerProcess else { return }
@@ -154,7 +156,9 @@ public final class Watchdog: Sendable {
         }
         guard let thread else { return }
         thread.join()
-        reporter.flush()
+        // No warning on a timeout: the logger may write to the very output that is stuck,
+        // and this runs on the host's thread.
+        reporter.flushForShutdown()
     }
 
     /// Registers the calling thread as a loop called `name` and returns its heartbeat.

@@ -43,15 +43,18 @@ enum SuspensionScenarios {
     }
 
     /// A loop that blocks `count` times in a sleep of `milliseconds`, idle 300 ms between.
+    /// Says how long the shortest sleep really took (a signal would cut one short).
     static func stalls(count: Int, milliseconds: Int) {
         let watchdog = Watchdog.start()
+        let shortest = HelperCounter(Int.max)
         let thread = HelperThread {
             let heartbeat = watchdog.registerCurrentThread(name: "staller")
             announce("READY")
             for _ in 0..<count {
                 heartbeat.markBusy()
                 heartbeat.beat()
-                helperBlockedInSleep(milliseconds: milliseconds)
+                let slept = helperBlockedInSleep(milliseconds: milliseconds)
+                shortest.lower(to: Int(slept / 1_000_000))
                 heartbeat.markIdle()
                 sleepMilliseconds(300)
             }
@@ -59,13 +62,15 @@ enum SuspensionScenarios {
         }
         thread.join()
         Watchdog.stopShared()
-        printResult(["stalls": count])
+        printResult(["stalls": count, "shortest_sleep_ms": shortest.value])
     }
 }
 
 /// A counter shared by threads.
 final class HelperCounter: Sendable {
-    private let count = Mutex(0)
+    private let count: Mutex<Int>
+    init(_ value: Int = 0) { count = Mutex(value) }
     func add() { count.withLock { $0 += 1 } }
+    func lower(to value: Int) { count.withLock { $0 = min($0, value) } }
     var value: Int { count.withLock { $0 } }
 }

@@ -26,9 +26,11 @@ case "soak":
     SoakScenarios.soak(loops: argument(1, default: 64), stallsPerLoop: argument(2, default: 8))
 case "cycles":
     SoakScenarios.cycles(count: argument(1, default: 1_000))
+case "closed-stderr":
+    OutputScenarios.closedStandardError()
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr [ARGUMENTS]")
 }
 exit(0)

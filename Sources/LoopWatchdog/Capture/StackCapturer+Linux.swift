@@ -4,7 +4,9 @@ import Glibc
 /// Takes the native stack of a blocked loop thread, right now, without ptrace.
 ///
 /// Decision per capture (DESIGN.md, "Never change what the monitored program does"):
-/// 1. read /proc/self/task/TID/syscall (through an fd kept open since registration);
+/// 1. read /proc/self/task/TID/syscall (through an fd kept open since registration); when
+///    it cannot be read, no signal is sent (no stack, with the reason): a thread whose parked
+///    state is unknown might be sleeping, and a signal would end its sleep early;
 /// 2. parked in a call that a signal would cut short with EINTR (sleeps, poll, epoll, ...),
 ///    or SIGPROF blocked while parked anywhere: unwind without a signal;
 /// 3. SIGPROF blocked while running: no stack, with the reason;
@@ -57,7 +59,10 @@ final class StackCapturer {
         let stateResult = procFiles.syscall >= 0
             ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
         if stateResult == -ESRCH { return failure("thread-exited") }
-        let parked = stateResult == 0 && state.running == 0
+        // Without the thread's system call state (no descriptor left, /proc masked or
+        // unreadable) a signal might cut a sleep short: none is sent.
+        guard stateResult == 0 else { return failure("syscall-state-unreadable-errno-\(-stateResult)") }
+        let parked = state.running == 0
         if parked && lwd_syscall_interrupted_by_signal(&state) != 0 {
             return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Glibc
 import Logging
+import Synchronization
 
 /// A stall event as the watchdog thread produced it: its frames still raw addresses.
 struct PendingEvent: Sendable {
@@ -22,19 +23,39 @@ struct PendingThread: Sendable {
 
 /// Symbolicates and delivers events, in order, on its own thread ("LoopWatchdog-rep"):
 /// never on a loop thread and never on the watchdog thread.
+///
+/// At most ``capacity`` events wait for delivery: past that, events are dropped and counted,
+/// and the next event delivered is preceded by one warning that says how many were lost
+/// (a destination that cannot keep up, or a flood of stalls, never makes memory grow).
 final class Reporter: Sendable {
-    private let queue = SerialThreadQueue(name: "LoopWatchdog-rep")
+    /// How many events may wait for delivery.
+    static let capacity = 256
+    /// How long `stop()` waits for queued events to be symbolicated and written; then
+    /// ``hurryTimeout`` more for what is left, delivered with addresses only.
+    static let flushTimeout: Duration = .seconds(7)
+    static let hurryTimeout: Duration = .seconds(3)
+
+    private let queue = SerialThreadQueue(name: "LoopWatchdog-rep", capacity: Reporter.capacity)
     private let sinks: [any EventSink]
     private let symbolicator: SymbolicatorBox
+    private let logger: Logger?
+    /// Events dropped since the last warning about it.
+    private let dropped = Atomic<Int>(0)
+    /// Events dropped since the reporter was made.
+    let droppedTotal = Atomic<Int>(0)
+    /// Set while the host is shutting down and waited long enough: events still queued go
+    /// out with their addresses only (a cold symbolication can take seconds).
+    private let addressesOnly = Atomic<Bool>(false)
 
     /// Owns the Symbolicator; touched only on `queue`.
     private final class SymbolicatorBox: @unchecked Sendable {
         let symbolicator = Symbolicator()
     }
 
-    init(sinks: [any EventSink]) {
+    init(sinks: [any EventSink], logger: Logger? = nil) {
         self.sinks = sinks
         self.symbolicator = SymbolicatorBox()
+        self.logger = logger
     }
 
     /// A reporter with the sinks `settings` ask for, in delivery order: the hang file first
@@ -56,39 +77,51 @@ final class Reporter: Sendable {
         }
         sinks.append(MetricsEventSink(factory: metricsFactory))
         if let onEvent { sinks.append(ClosureEventSink(handler: onEvent)) }
-        self.init(sinks: sinks)
+        self.init(sinks: sinks, logger: logger)
     }
 
     /// JSON lines to `output`; to standard error, with a warning, when the file cannot be
-    /// opened.
+    /// opened without waiting.
     private static func jsonSink(for output: OutputDestination, logger: Logger) -> any EventSink {
         switch output {
         case .standardError:
-            return JSONLinesEventSink(descriptor: 2)
+            return JSONLinesEventSink(output: LineOutput(descriptor: 2, name: "standard error", logger: logger))
         case .standardOutput:
-            return JSONLinesEventSink(descriptor: 1)
+            return JSONLinesEventSink(output: LineOutput(descriptor: 1, name: "standard output", logger: logger))
         case .file(let path):
-            if let sink = JSONLinesEventSink(path: path) { return sink }
+            if let output = LineOutput(path: path, logger: logger) { return JSONLinesEventSink(output: output) }
+            let error = errno
+            let reason = error == ENXIO ? "a FIFO with no reader" : String(cString: strerror(error))
             logger.warning(
-                "LOOP_WATCHDOG_OUTPUT=\(path.escapedForLogLine) cannot be opened (errno \(errno)); writing JSON lines to standard error"
+                "LOOP_WATCHDOG_OUTPUT=\(path.escapedForLogLine) cannot be opened (errno \(error): \(reason)); writing JSON lines to standard error"
             )
-            return JSONLinesEventSink(descriptor: 2)
+            return JSONLinesEventSink(output: LineOutput(descriptor: 2, name: "standard error", logger: logger))
         }
     }
 
-    /// Queues `pending` for symbolication and delivery; returns at once.
+    /// Queues `pending` for symbolication and delivery; returns at once. Dropped (and
+    /// counted) when ``capacity`` events are already waiting.
     func report(_ pending: PendingEvent) {
-        queue.async { [sinks, symbolicator] in
+        let queued = queue.async { [self, sinks, symbolicator, logger] in
+            let lost = self.dropped.exchange(0, ordering: .relaxed)
+            if lost > 0 {
+                logger?.warning(
+                    "LoopWatchdog dropped \(lost) stall events: more were waiting than the output took (at most \(Reporter.capacity) wait)"
+                )
+            }
             var event = pending.event
+            let symbolicate: ([UInt]) -> [StackFrame] = self.addressesOnly.load(ordering: .relaxed)
+                ? { $0.enumerated().map { StackFrame(index: $0.offset, address: $0.element) } }
+                : { symbolicator.symbolicator.symbolicate($0, firstIsProgramCounter: true) }
             if !pending.addresses.isEmpty {
-                event.frames = symbolicator.symbolicator.symbolicate(pending.addresses, firstIsProgramCounter: true)
+                event.frames = symbolicate(pending.addresses)
             }
             if !pending.threads.isEmpty {
                 let stacks = pending.threads.map { thread in
                     ThreadStack(
                         threadID: thread.threadID, name: thread.name, capture: thread.capture,
                         frames: thread.addresses.isEmpty
-                            ? [] : symbolicator.symbolicator.symbolicate(thread.addresses, firstIsProgramCounter: true))
+                            ? [] : symbolicate(thread.addresses))
                 }
                 event.threads = stacks.filter { !IdleWorker.isParked($0) }
             }
@@ -96,14 +129,31 @@ final class Reporter: Sendable {
                 sink.emit(event)
             }
         }
+        if !queued {
+            dropped.add(1, ordering: .relaxed)
+            droppedTotal.add(1, ordering: .relaxed)
+        }
     }
 
     deinit {
         queue.shutdown()
     }
 
-    /// Waits until every event queued so far was delivered.
-    func flush() {
-        queue.flush()
+    /// For a host that stops: waits for every queued event for ``flushTimeout``, then
+    /// delivers what is left with addresses only, for ``hurryTimeout`` more. Returns false
+    /// when events were still undelivered then (an output that takes no writes).
+    @discardableResult
+    func flushForShutdown() -> Bool {
+        if flush(timeout: Self.flushTimeout) { return true }
+        addressesOnly.store(true, ordering: .relaxed)
+        defer { addressesOnly.store(false, ordering: .relaxed) }
+        return flush(timeout: Self.hurryTimeout)
+    }
+
+    /// Waits until every event queued so far was delivered, or `timeout` passed; returns
+    /// false on the timeout (a destination that does not take writes).
+    @discardableResult
+    func flush(timeout: Duration? = nil) -> Bool {
+        queue.flush(timeout: timeout)
     }
 }

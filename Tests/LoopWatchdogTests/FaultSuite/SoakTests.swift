@@ -70,12 +70,17 @@ extension FaultSuite {
                 manual.tick(after: .milliseconds(10))  // progress: ended
             }
             manual.tick(after: .milliseconds(10))
-            for _ in 0..<1_000 { stall() }  // warm-up
+            // Flushed every 100 stalls (200 events): the reporter queues at most
+            // Reporter.capacity events and drops the rest.
+            for round in 0..<1_000 {  // warm-up
+                stall()
+                if round % 100 == 99 { manual.flush() }
+            }
             manual.flush()
             let before = rssKilobytes()
             for round in 0..<10_000 {
                 stall()
-                if round % 500 == 499 { manual.flush() }
+                if round % 100 == 99 { manual.flush() }
             }
             manual.flush()
             let after = rssKilobytes()

@@ -37,6 +37,33 @@ extension FaultSuite {
             #expect(int(try child.result(), "jobs") > 10)
         }
 
+        /// A stop and continue in the middle of a sleep makes the kernel continue the sleep
+        /// as `restart_syscall`; the capture at the threshold must not signal it there (a
+        /// signal ends the restarted sleep with EINTR: a 400 ms sleep ended after about
+        /// 100 ms). The sleep lasts its full time, and the stall is reported with a stack.
+        @Test func sleepRestartedAfterStopAndContinueIsNotCutShort() async throws {
+            let output = "\(NSTemporaryDirectory())lwd-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).jsonl"
+            defer { unlink(output) }
+            let child = try ChildProcess(
+                ChildProcess.helper, ["stalls", "1", "400"],
+                environment: [
+                    "LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": output,
+                    "LOOP_WATCHDOG_THRESHOLD": "150ms",
+                ])
+            try await child.waitForOutput(containing: "READY")
+            try await Task.sleep(for: .milliseconds(20))
+            child.send(SIGSTOP)
+            try await Task.sleep(for: .milliseconds(20))
+            child.send(SIGCONT)
+            let status = try await child.waitForExit()
+            #expect(status == 0, "\(child.standardError.suffix(2_000))")
+            let result = try child.result()
+            #expect(int(result, "shortest_sleep_ms") >= 399, "\(result)")
+            let events = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            #expect(events.contains("\"event\":\"stall.began\""), "\(events)")
+            #expect(events.contains("helperBlockedInSleep"), "\(events)")
+        }
+
         /// After SIGCONT the loop thread may run before the watchdog thread: it finishes its
         /// job and starts the next one before the watchdog's late tick. That next job must
         /// not look blocked since the middle of the pause.

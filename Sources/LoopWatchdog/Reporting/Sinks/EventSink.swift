@@ -24,43 +24,35 @@ struct LoggerEventSink: EventSink {
     }
 }
 
-/// Writes each event as one JSON object per line to a file descriptor.
+/// Writes each event as one JSON object per line (``LineOutput``). On a pipe, a line that
+/// would not fit in one atomic write keeps fewer frames (halved until it fits), so that
+/// lines from several processes sharing the pipe never interleave.
 final class JSONLinesEventSink: EventSink, @unchecked Sendable {
-    // Immutable after init; writes happen only on the reporter queue.
-    private let fd: Int32
-    private let ownsDescriptor: Bool
+    // Used only on the reporter queue.
+    private let output: LineOutput
     private let formatter = JSONEventFormatter()
 
-    /// Writes to an existing descriptor (standard error or output), which it never closes.
-    init(descriptor: Int32) {
-        fd = descriptor
-        ownsDescriptor = false
-    }
-
-    /// Appends to `path`, creating it. Returns nil with errno set if it cannot be opened.
-    init?(path: String) {
-        let opened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard opened >= 0 else { return nil }
-        fd = opened
-        ownsDescriptor = true
-    }
-
-    deinit {
-        if ownsDescriptor { close(fd) }
+    init(output: LineOutput) {
+        self.output = output
     }
 
     func emit(_ event: StallEvent) {
         var clock = timespec()
         clock_gettime(CLOCK_REALTIME, &clock)
         let seconds = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
-        writeLine(formatter.line(for: event, wallClockSeconds: seconds))
-    }
-
-    /// Writes `line` and a newline in one write(2) where possible.
-    private func writeLine(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        _ = writeAll(fd, bytes)
+        var event = event
+        var line = formatter.line(for: event, wallClockSeconds: seconds)
+        if let limit = output.lineLimit {
+            while line.utf8.count >= limit && !(event.frames.isEmpty && event.threads.isEmpty) {
+                event.frames = Array(event.frames.prefix(event.frames.count / 2))
+                event.threads = event.threads.count > 1
+                    ? Array(event.threads.prefix(event.threads.count / 2))
+                    : event.threads.map { var thread = $0; thread.frames = Array(thread.frames.prefix(thread.frames.count / 2)); return thread }
+                if event.threads.allSatisfy({ $0.frames.isEmpty }) && event.frames.isEmpty { event.threads = [] }
+                line = formatter.line(for: event, wallClockSeconds: seconds)
+            }
+        }
+        output.write(line)
     }
 }
 
