@@ -32,7 +32,9 @@
 //     dl_iterate_phdr"); a thread interrupted inside malloc is never asked to malloc
 //     again (tested: "inside malloc").
 //   - the previous handler (forward): whatever was installed before us; it was written to
-//     run in signal context, and we call it exactly as the kernel would have.
+//     run in signal context, and we call it exactly as the kernel would have. With no
+//     previous handler, a SIGPROF from another process gets the default action back
+//     (sigaction, raise: async-signal-safe), as it would without the watchdog.
 // Nothing in the handler takes a lock, allocates, formats text or touches stdio.
 //
 // fork(): a child inherits the handler and this file's statics, but not the watchdog
@@ -128,9 +130,22 @@ static void forward(int signo, siginfo_t *info, void *context) {
         }
         return;
     }
-    if (previous_action.sa_handler == SIG_IGN || previous_action.sa_handler == SIG_DFL) {
-        // SIG_DFL would terminate the process. Dropping is the one safe choice once we
-        // are installed: the host opted into the watchdog, not into dying on SIGPROF.
+    if (previous_action.sa_handler == SIG_IGN) return;
+    if (previous_action.sa_handler == SIG_DFL) {
+        // Sent from another process (`kill -PROF`): without the watchdog, SIGPROF's default
+        // action ends the process, and so it does now. The default is put back and the
+        // signal raised again; it is delivered, and terminates, once this handler returns
+        // (SIGPROF is blocked while it runs). sigaction and raise are async-signal-safe.
+        // Anything else (sent from this process, or by the kernel) may be a late signal of
+        // ours, and is dropped: the host opted into the watchdog, not into dying of it.
+        if (info != NULL && info->si_code == SI_USER && info->si_pid != getpid()) {
+            struct sigaction default_action;
+            memset(&default_action, 0, sizeof default_action);
+            default_action.sa_handler = SIG_DFL;
+            sigemptyset(&default_action.sa_mask);
+            sigaction(SIGPROF, &default_action, NULL);
+            raise(SIGPROF);
+        }
         return;
     }
     atomic_fetch_add(&count_forwarded, 1);

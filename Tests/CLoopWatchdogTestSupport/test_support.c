@@ -9,7 +9,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,4 +202,22 @@ uint64_t lwd_test_counting_hook_count(void) {
 
 const void *lwd_test_enqueue_hook(void) {
     return (const void *)atomic_load(&swift_task_enqueueGlobal_hook);
+}
+
+int lwd_test_wait_in_epoll(int fd) {
+    int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd < 0) return -errno;
+    struct epoll_event interest = {.events = EPOLLIN, .data = {.fd = fd}};
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &interest) != 0) {
+        int error = errno;
+        close(epoll_fd);
+        return -error;
+    }
+    struct epoll_event ready;
+    int count;
+    do {
+        count = epoll_wait(epoll_fd, &ready, 1, -1);
+    } while (count < 0 && errno == EINTR);
+    close(epoll_fd);
+    return count;
 }

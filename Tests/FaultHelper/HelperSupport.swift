@@ -115,9 +115,16 @@ func writeLine(_ line: String, to fd: Int32) {
 /// is meant to be short), 1 otherwise. Thresholds and intended stalls are scaled by it.
 let timeScale = lwd_test_sanitizer() != 0 ? 4 : 1
 
-/// Milliseconds as microseconds for usleep.
+/// Sleeps for `milliseconds`, all of them: a signal (the test profiler's process-wide
+/// SIGPROF, which may land on any thread that does not block it) cuts usleep short, so the
+/// sleep goes on until its deadline.
 func sleepMilliseconds(_ milliseconds: Int) {
-    usleep(UInt32(milliseconds * 1_000))
+    let deadline = lwd_monotonic_ns() + Int64(milliseconds) * 1_000_000
+    while true {
+        let remaining = deadline - lwd_monotonic_ns()
+        if remaining <= 0 { return }
+        usleep(UInt32(min(remaining / 1_000, 1_000_000)))
+    }
 }
 
 /// The events of each kind, and how many distinct stall ids each kind has.

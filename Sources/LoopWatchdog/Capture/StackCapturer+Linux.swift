@@ -29,6 +29,16 @@ final class StackCapturer {
         var addresses: [UInt]
         /// How long the thread spent in our signal handler (signal captures only).
         var interruptedNanoseconds: Int64
+        /// For a stack taken without a signal: the system call the thread was parked in.
+        var parkedSyscall: Int64? = nil
+
+        /// True when the thread was parked in epoll_wait (or epoll_pwait, epoll_pwait2): an
+        /// event loop waiting for work, not blocked.
+        var isWaitingInEpoll: Bool {
+            guard let number = parkedSyscall else { return false }
+            // x86_64: epoll_wait 232, epoll_pwait 281, epoll_pwait2 441.
+            return number == 232 || number == 281 || number == 441
+        }
     }
 
     /// How long to wait for the handler to run before cancelling the request.
@@ -95,7 +105,9 @@ final class StackCapturer {
                 state.program_counter, state.stack_pointer, stackHigh, frames.baseAddress, Int32(maxFrames))
         }
         guard count > 0 else { return failure("syscall-unwind-failed") }
-        return Capture(outcome: .syscall, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: 0)
+        return Capture(
+            outcome: .syscall, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: 0,
+            parkedSyscall: state.number)
     }
 
     private func interrupt(threadID: Int32, pidfd: Int32) -> Capture {

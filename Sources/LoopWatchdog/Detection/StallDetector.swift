@@ -195,6 +195,13 @@ struct StallDetector: Sendable {
     /// Call it before `observe` for the late tick, and pass `observe` a `previousTick`
     /// moved by the same amount, so that progress made just after the pause (the loop
     /// thread may run before the watchdog thread) is placed after it too.
+    /// The stall that just began was no stall after all (its thread turned out to be
+    /// waiting for work): forgets it, and counts progress from `now`.
+    mutating func dismissStall(now: Int64) {
+        active = nil
+        progressAt = now
+    }
+
     mutating func forgiveMissedTime(_ missed: Int64) {
         guard missed > 0 else { return }
         progressAt += missed

@@ -198,10 +198,28 @@ final class WatchdogThread: @unchecked Sendable {
         case .none:
             break
         case .began(let id, let blocked, let threshold):
+            var early: StackCapturer.Capture?
+            if sample.isProbed, let thread = record.thread {
+                // A probed loop is late, but its thread may be parked waiting for work (its
+                // probe's timer fired late, the thread got no CPU): no stall.
+                let capture = capture(
+                    threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
+                if capture.isWaitingInEpoll {
+                    detector.dismissStall(now: now)
+                    tracked[index].detector = detector
+                    return false
+                }
+                early = capture
+            }
             // The job in progress stores its end time from now on.
             record.poolJob?.flagStalled(sequence: sample.progress)
             guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
-            reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
+            if let early {
+                report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                       capture: early.outcome, addresses: early.addresses)
+            } else {
+                reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
+            }
         case .continuing(let id, let blocked, let threshold):
             // A tracer that attached since `began` gets no signal and no report either.
             guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }

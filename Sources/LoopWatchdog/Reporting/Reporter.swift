@@ -47,9 +47,13 @@ final class Reporter: Sendable {
     /// out with their addresses only (a cold symbolication can take seconds).
     private let addressesOnly = Atomic<Bool>(false)
 
-    /// Owns the Symbolicator; touched only on `queue`.
+    /// Owns the Symbolicator and the ids of stalls found to be no stall; touched only on
+    /// `queue`.
     private final class SymbolicatorBox: @unchecked Sendable {
         let symbolicator = Symbolicator()
+        /// Pool stalls whose every captured worker was parked waiting for work: the pool
+        /// was late to answer (the machine had no CPU for it), not blocked. Never reported.
+        var notStalls: Set<UInt64> = []
     }
 
     init(sinks: [any EventSink], logger: Logger? = nil) {
@@ -124,6 +128,13 @@ final class Reporter: Sendable {
                             ? [] : symbolicate(thread.addresses))
                 }
                 event.threads = stacks.filter { !IdleWorker.isParked($0) }
+                if event.kind == .began && event.isPool && event.threads.isEmpty {
+                    symbolicator.notStalls.insert(event.stallID)
+                }
+            }
+            if symbolicator.notStalls.contains(event.stallID) {
+                if event.kind == .ended { symbolicator.notStalls.remove(event.stallID) }
+                return
             }
             for sink in sinks {
                 sink.emit(event)

@@ -87,4 +87,8 @@ const void *lwd_test_enqueue_hook(void);
 }
 #endif
 
+/// Waits in epoll_wait until `fd` is readable, as an event loop waits for work. Returns the
+/// number of ready descriptors, or -errno.
+int lwd_test_wait_in_epoll(int fd);
+
 #endif

@@ -12,6 +12,21 @@ extension FaultSuite {
     /// ours, and threads that block it.
     @Suite
     struct SharedSIGPROFTests {
+        /// `kill -PROF` from another process, with no other SIGPROF handler: SIGPROF's
+        /// default action ends the process, as it would without the watchdog (it was
+        /// swallowed before), after the watchdog has sent its own signals.
+        @Test func sigprofFromAnotherProcessTerminatesAsWithoutTheWatchdog() async throws {
+            let child = try ChildProcess(
+                ChildProcess.helper, ["busy-loop"], environment: ["LOOP_WATCHDOG_THRESHOLD": "30ms"])
+            try await child.waitForOutput(containing: "READY")
+            // Long enough for stalls of the 40 ms spins to be captured with our signals.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(child.standardError.contains("stall"), "\(child.standardError.suffix(2_000))")
+            child.send(SIGPROF)
+            let status = try await child.waitForExit(timeout: .seconds(20))
+            #expect(status == 128 + SIGPROF, "\(child.standardError.suffix(2_000))")
+        }
+
         /// The profiler first: our handler chains to it. Every SIGPROF it gets afterwards
         /// came through our handler, none of ours reaches it, none of ours is lost.
         @Test func profilerInstalledBeforeStillGetsEverySignalAndNeverOurs() async throws {
