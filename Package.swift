@@ -69,7 +69,10 @@ let package = Package(
         // process (signal handlers, fork, stop/continue, tracers, soak figures).
         .executableTarget(
             name: "lwd-fault-helper",
-            dependencies: ["LoopWatchdog", "CLoopWatchdog", "CLoopWatchdogTestSupport"],
+            dependencies: [
+                "LoopWatchdog", "CLoopWatchdog", "CLoopWatchdogTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/FaultHelper"
         ),
         .testTarget(

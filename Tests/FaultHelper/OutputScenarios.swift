@@ -1,5 +1,7 @@
+import Foundation
 import Glibc
 import LoopWatchdog
+import Logging
 
 /// Outputs that fail under the host: configured by LOOP_WATCHDOG_* from the test.
 enum OutputScenarios {
@@ -13,5 +15,52 @@ enum OutputScenarios {
         dup2(ends[1], 2)
         close(ends[1])
         SuspensionScenarios.stalls(count: 2, milliseconds: 300)
+    }
+
+    /// The address space is limited (`ulimit -v`) to what the helper uses now plus
+    /// `headroomMB`, then a loop stalls twice: symbolication must not take the host down.
+    static func memoryLimit(headroomMB: Int) {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let pages = Int(text.split(separator: " ").first ?? "")
+        else { fail("cannot read /proc/self/statm") }
+        let size = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        var limit = rlimit(rlim_cur: rlim_t(size + headroomMB << 20), rlim_max: rlim_t.max)
+        guard setrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0 else { fail("setrlimit: \(errno)") }
+        SuspensionScenarios.stalls(count: 2, milliseconds: 300)
+    }
+
+    /// A loop stalls once, and the helper calls exit(0) the moment the stall ends, without
+    /// stopping the watchdog, while its log handler (a slow one: 200 ms a line, to standard
+    /// output) still has the ended line to write: the reports queued must still be written.
+    static func exitRightAfterAStall() {
+        let logger = Logger(label: "LoopWatchdog", factory: { _ in SlowStandardOutputHandler() })
+        let watchdog = Watchdog.start(logger: logger)
+        let thread = HelperThread {
+            let heartbeat = watchdog.registerCurrentThread(name: "staller")
+            announce("READY")
+            heartbeat.markBusy()
+            heartbeat.beat()
+            helperBlockedInSleep(milliseconds: 300)
+            heartbeat.markIdle()
+        }
+        thread.join()
+        // The ended stall is seen at the watchdog's next tick (10 ms at a 100 ms threshold).
+        sleepMilliseconds(30)
+        printResult(["exited": 1])
+        exit(0)
+    }
+}
+
+/// Writes each message to standard output, 200 ms after it was logged.
+struct SlowStandardOutputHandler: LogHandler {
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        sleepMilliseconds(200)
+        writeLine("LOG \(event.message)", to: 1)
     }
 }

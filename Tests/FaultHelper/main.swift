@@ -28,9 +28,13 @@ case "cycles":
     SoakScenarios.cycles(count: argument(1, default: 1_000))
 case "closed-stderr":
     OutputScenarios.closedStandardError()
+case "memory-limit":
+    OutputScenarios.memoryLimit(headroomMB: argument(1, default: 64))
+case "exit-after-stall":
+    OutputScenarios.exitRightAfterAStall()
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall [ARGUMENTS]")
 }
 exit(0)

@@ -54,6 +54,18 @@ final class Reporter: Sendable {
         /// Pool stalls whose every captured worker was parked waiting for work: the pool
         /// was late to answer (the machine had no CPU for it), not blocked. Never reported.
         var notStalls: Set<UInt64> = []
+        /// Whether the warning about too little memory for symbolication was given.
+        var saidLowMemory = false
+    }
+
+    /// Frames named by the dynamic linker only (exported symbols, no file:line): no debug
+    /// information is read, nothing large allocated.
+    private static func dynamicLinkerFrames(_ addresses: [UInt]) -> [StackFrame] {
+        addresses.enumerated().map { index, address in
+            // A return address points after its call: look up the byte before it.
+            let names = DynamicLinkerNames.lookup(index == 0 ? address : address &- 1)
+            return StackFrame(index: index, address: address, symbol: names.symbol, image: names.image.map { String($0.split(separator: "/").last ?? "") })
+        }
     }
 
     init(sinks: [any EventSink], logger: Logger? = nil) {
@@ -114,9 +126,20 @@ final class Reporter: Sendable {
                 )
             }
             var event = pending.event
-            let symbolicate: ([UInt]) -> [StackFrame] = self.addressesOnly.load(ordering: .relaxed)
-                ? { $0.enumerated().map { StackFrame(index: $0.offset, address: $0.element) } }
-                : { symbolicator.symbolicator.symbolicate($0, firstIsProgramCounter: true) }
+            let symbolicate: ([UInt]) -> [StackFrame]
+            if self.addressesOnly.load(ordering: .relaxed) {
+                symbolicate = { $0.enumerated().map { StackFrame(index: $0.offset, address: $0.element) } }
+            } else if !SymbolicationHeadroom.allowsFullSymbolication() {
+                if !symbolicator.saidLowMemory {
+                    symbolicator.saidLowMemory = true
+                    logger?.warning(
+                        "LoopWatchdog has \((SymbolicationHeadroom.availableBytes() ?? 0) >> 20) MB of memory left under the process's limit (ulimit -v or the cgroup's memory.max); stacks are named by the dynamic linker only, without file:line, while it is under \(SymbolicationHeadroom.requiredBytes >> 20) MB"
+                    )
+                }
+                symbolicate = Self.dynamicLinkerFrames
+            } else {
+                symbolicate = { symbolicator.symbolicator.symbolicate($0, firstIsProgramCounter: true) }
+            }
             if !pending.addresses.isEmpty {
                 event.frames = symbolicate(pending.addresses)
             }

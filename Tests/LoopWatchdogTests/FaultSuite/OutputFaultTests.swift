@@ -29,6 +29,30 @@ extension FaultSuite {
             #expect(int(result, "stalls") == 2)
         }
 
+        /// Under an address-space limit with little room left (`ulimit -v`), symbolication
+        /// would fail an allocation and the Swift runtime would end the host: the stalls are
+        /// reported with the dynamic linker's names only, with one warning.
+        @Test func memoryLimitNeverCrashesTheHost() async throws {
+            let (result, child) = try await ChildProcess.runHelper(
+                ["memory-limit", "64"], environment: ["LOOP_WATCHDOG_THRESHOLD": "100ms"])
+            #expect(int(result, "stalls") == 2)
+            let error = child.standardError
+            #expect(error.components(separatedBy: "named by the dynamic linker only").count == 2, "\(error.suffix(3_000))")
+            #expect(error.components(separatedBy: "blocked for").count >= 3, "\(error.suffix(3_000))")
+        }
+
+        /// The host exits right after a stall without stopping the watchdog, while the
+        /// reporter still writes: what was captured reaches the output before the process
+        /// ends.
+        @Test func reportsQueuedAtExitAreWritten() async throws {
+            let (result, child) = try await ChildProcess.runHelper(
+                ["exit-after-stall"], environment: ["LOOP_WATCHDOG_THRESHOLD": "100ms"])
+            #expect(int(result, "exited") == 1)
+            let lines = child.standardOutput.split(separator: "\n").filter { $0.hasPrefix("LOG ") }
+            #expect(lines.count == 2, "\(child.standardOutput)")
+            #expect(lines.last?.contains("took") == true || lines.last?.contains("blocked for") == true, "\(lines)")
+        }
+
         /// LOOP_WATCHDOG_OUTPUT names a FIFO with no reader: opening it would wait for a
         /// reader forever. Start-up goes on at once, with one warning, and the stalls go to
         /// standard error.
