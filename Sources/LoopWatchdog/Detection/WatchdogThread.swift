@@ -49,6 +49,12 @@ final class WatchdogThread: @unchecked Sendable {
     private var tracer = TracerCheck()
     private var suppression: TracerSuppression
     private var announcedHandlerReplaced = false
+    /// When the last "woke late" line was logged, and the pauses seen since (at most one
+    /// such line a minute: under heavy load a 1 ms threshold saw one every 40 ms).
+    private var pauseLoggedAt: Int64?
+    private var pausesSinceLog = 0
+    private var missedSinceLog: Int64 = 0
+    static let pauseLogInterval: Int64 = 60_000_000_000
 
     /// The thread body for the loops in `registry`, reporting to `reporter`.
     init(
@@ -172,9 +178,17 @@ final class WatchdogThread: @unchecked Sendable {
             now: now, due: lastTick == 0 ? nil : lastTick + lastInterval, scheduled: scheduled,
             smallestThreshold: smallestThreshold)
         if missed > 0 {
+            pausesSinceLog += 1
+            missedSinceLog += missed
+            if let loggedAt = pauseLoggedAt, now - loggedAt < Self.pauseLogInterval { return missed }
+            let more = pausesSinceLog > 1
+                ? " (\(pausesSinceLog) such pauses, \(Duration.nanoseconds(missedSinceLog).humanReadable) in all, since the last message)" : ""
             logger.info(
-                "LoopWatchdog woke \(Duration.nanoseconds(missed).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time"
+                "LoopWatchdog woke \(Duration.nanoseconds(missed).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time\(more)"
             )
+            pauseLoggedAt = now
+            pausesSinceLog = 0
+            missedSinceLog = 0
         }
         return missed
     }

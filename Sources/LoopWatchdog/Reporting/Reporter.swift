@@ -126,6 +126,13 @@ final class Reporter: Sendable {
                 )
             }
             var event = pending.event
+            // A loop's stall (not a pool's, which may turn out to be no stall below) goes to
+            // the sinks that want it at once, before symbolication.
+            if event.kind != .ended && !pending.addresses.isEmpty {
+                var early = event
+                early.frames = Self.dynamicLinkerFrames(pending.addresses)
+                for sink in sinks where sink.wantsFramesEarly { sink.emit(early) }
+            }
             let symbolicate: ([UInt]) -> [StackFrame]
             if self.addressesOnly.load(ordering: .relaxed) {
                 symbolicate = { $0.enumerated().map { StackFrame(index: $0.offset, address: $0.element) } }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 import Testing
 
 @testable import LoopWatchdog
@@ -88,5 +89,35 @@ extension FaultSuite {
             let warnings = handler.entries.filter { $0.level == .warning }.map(\.message.description)
             #expect(warnings.count == 1 && warnings.first?.contains("not writable") == true, "\(warnings)")
         }
+    }
+}
+
+extension FaultSuite.HangFileFaultTests {
+    /// Records what it is given; wants frames early, as the hang file does.
+    final class EarlySink: EventSink, @unchecked Sendable {
+        private let lock = Mutex<[StallEvent]>([])
+        var events: [StallEvent] { lock.withLock { $0 } }
+        var wantsFramesEarly: Bool { true }
+        func emit(_ event: StallEvent) { lock.withLock { $0.append(event) } }
+    }
+
+    /// The hang file gets a stall's stack before symbolication (a process killed during a
+    /// cold symbolication, which can take seconds, still leaves it), then symbolicated;
+    /// other sinks get it once, symbolicated.
+    @Test func hangFileGetsTheStackBeforeSymbolication() throws {
+        let early = EarlySink()
+        let late = EventCollector()
+        let reporter = Reporter(sinks: [early, ClosureEventSink(handler: { late.append($0) })])
+        // libc's usleep: exported, so the dynamic linker names it.
+        let address = UInt(bitPattern: dlsym(UnsafeMutableRawPointer(bitPattern: 0), "usleep"))
+        try #require(address != 0)
+        reporter.report(PendingEvent(event: Fixtures.event(.began, frames: []), addresses: [address + 1]))
+        reporter.report(PendingEvent(event: Fixtures.event(.ended, frames: []), addresses: []))
+        reporter.flush()
+        #expect(early.events.map(\.kind) == [.began, .began, .ended])
+        #expect(late.all.map(\.kind) == [.began, .ended])
+        #expect(early.events[0].frames.first?.file == nil)
+        #expect(early.events[0].frames.first?.symbol?.contains("usleep") == true, "\(early.events[0].frames)")
+        #expect(early.events[1].frames == late.all[0].frames)
     }
 }

@@ -85,6 +85,29 @@ extension FaultSuite {
             #expect(manual.events.all.isEmpty, "\(manual.events.all)")
         }
 
+        /// Pauses every few ticks (an overloaded machine): one "woke late" line a minute at
+        /// most, the next one counting the pauses in between (it was one line per pause:
+        /// 195 in 8 s).
+        @Test func latePausesAreSaidOnceAMinute() throws {
+            let (handler, logger) = inMemoryLogger()
+            let manual = try ManualTimeWatchdog(threshold: .milliseconds(100), logger: logger)
+            manual.tick(after: .milliseconds(10))
+            func pauseLines() -> [String] {
+                handler.entries.map(\.message.description).filter { $0.contains("late (process stopped") }
+            }
+            for _ in 0..<50 {
+                for _ in 0..<5 { manual.tick(after: .milliseconds(10)) }
+                manual.tick(after: .milliseconds(300))
+            }
+            #expect(pauseLines().count == 1, "\(pauseLines())")
+            // A minute later the next pause is said, with the count of those not said.
+            for _ in 0..<600 { manual.tick(after: .milliseconds(100)) }
+            manual.tick(after: .milliseconds(300))
+            let lines = pauseLines()
+            #expect(lines.count == 2, "\(lines)")
+            #expect(lines.last?.contains("such pauses") == true, "\(lines)")
+        }
+
         /// A stall half-way to the threshold when the process stops, still blocked a little
         /// after it continues: the pause is not counted, so it stays under the threshold.
         @Test func stallHalfWayWhenStoppedIsNotReported() throws {

@@ -28,12 +28,12 @@ final class ManualTimeWatchdog: @unchecked Sendable {
     /// watched job by job, running jobs of that job's priority.
     init(
         threshold: Duration = .milliseconds(100), poolJob: PoolWorkerJob? = nil,
-        onEvent: (@Sendable (StallEvent) -> Void)? = nil
+        logger: Logger? = nil, onEvent: (@Sendable (StallEvent) -> Void)? = nil
     ) throws {
         let events = self.events
         watchdog = Watchdog(
             configuration: Configuration(threshold: threshold),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            logger: logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             environment: [:], onEvent: onEvent ?? { events.append($0) })
         loop = watchdog.makeThreadBody(capturer: StackCapturer(maxFrames: 64))
         var fds: [Int32] = [0, 0]

@@ -5,6 +5,15 @@ import Logging
 protocol EventSink: Sendable {
     /// Delivers one event.
     func emit(_ event: StallEvent)
+
+    /// True for a sink that must have a stall's stack at once, before symbolication (which
+    /// can take seconds the first time): it is given the event first with frames named by
+    /// the dynamic linker only, then again symbolicated.
+    var wantsFramesEarly: Bool { get }
+}
+
+extension EventSink {
+    var wantsFramesEarly: Bool { false }
 }
 
 /// Logs events through swift-log: `began` and `continuing` at warning, `ended` at the

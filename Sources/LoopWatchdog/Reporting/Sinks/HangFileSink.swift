@@ -21,6 +21,10 @@ import Logging
 /// Thread model: `emit` runs only on the reporter queue, never on a loop or the watchdog
 /// thread; the state is touched there alone.
 final class HangFileSink: EventSink, @unchecked Sendable {
+    /// The evidence is on disk at once, before symbolication: a process killed in the
+    /// meantime still leaves a stack (named by the dynamic linker) behind.
+    var wantsFramesEarly: Bool { true }
+
     /// The hang file's path, with `%p` already expanded.
     let path: String
     private let directory: String
