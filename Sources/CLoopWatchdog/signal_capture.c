@@ -262,11 +262,16 @@ static void expect_late_signal(void) {
     atomic_store(&late_until_ns, now + LATE_WINDOW_NS);
 }
 
+// Set once pidfd_send_signal failed with EPERM or ENOSYS (a seccomp profile, an old
+// kernel): signals go by thread id from then on.
+static _Atomic int pidfd_signals_refused;
+
 static int send_sigprof(pid_t tid, int pidfd) {
 #ifdef SYS_pidfd_send_signal
-    if (pidfd >= 0) {
+    if (pidfd >= 0 && !atomic_load(&pidfd_signals_refused)) {
         if (syscall(SYS_pidfd_send_signal, pidfd, SIGPROF, NULL, 0) == 0) return 0;
-        return -errno;
+        if (errno != EPERM && errno != ENOSYS) return -errno;
+        atomic_store(&pidfd_signals_refused, 1);
     }
 #endif
     if (syscall(SYS_tgkill, getpid(), tid, SIGPROF) == 0) return 0;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef PIDFD_THREAD
@@ -63,6 +64,28 @@ int lwd_thread_alive(pid_t tid) {
 }
 
 // Signal 0 through the thread's own pidfd: unlike a tid, it cannot name a newer thread.
+int lwd_process_vm_readv_works(void) {
+    static const char source[8] = "lwd-test";
+    char copy[8];
+    struct iovec local = {copy, sizeof copy};
+    struct iovec remote = {(void *)source, sizeof source};
+    ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    return n == (ssize_t)sizeof copy ? 0 : -errno;
+}
+
+int lwd_pidfd_signals_work(void) {
+#ifdef SYS_pidfd_send_signal
+    int pidfd = lwd_open_thread_pidfd();
+    if (pidfd < 0) return pidfd;
+    long rc = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+    int error = rc == 0 ? 0 : -errno;
+    close(pidfd);
+    return error;
+#else
+    return -ENOSYS;
+#endif
+}
+
 int lwd_thread_pidfd_alive(int pidfd) {
 #ifdef SYS_pidfd_send_signal
     long rc = syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);

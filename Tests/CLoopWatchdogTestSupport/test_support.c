@@ -9,7 +9,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sched.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -220,4 +227,34 @@ int lwd_test_wait_in_epoll(int fd) {
     } while (count < 0 && errno == EINTR);
     close(epoll_fd);
     return count;
+}
+
+// A seccomp filter for the calling thread (and the threads it starts later) that fails each
+// of `numbers` with EPERM, as a container's profile denies a system call.
+int lwd_test_deny_syscalls(const int *numbers, int count) {
+    if (count < 0 || count > 16) return -EINVAL;
+    struct sock_filter filter[4 + 2 * 16 + 1];
+    int n = 0;
+    filter[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+    filter[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    filter[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < count; i++) {
+        filter[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)numbers[i], 0, 1);
+        filter[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    }
+    filter[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog program = {.len = (unsigned short)n, .filter = filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) return -errno;
+    return 0;
+}
+
+// Masks /proc for this process, as some containers do: a private mount namespace with an
+// empty read-only tmpfs over /proc. Call before any thread starts.
+int lwd_test_mask_proc(void) {
+    if (unshare(CLONE_NEWNS) != 0) return -errno;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return -errno;
+    if (mount("none", "/proc", "tmpfs", MS_RDONLY, NULL) != 0) return -errno;
+    return 0;
 }

@@ -32,9 +32,13 @@ case "memory-limit":
     OutputScenarios.memoryLimit(headroomMB: argument(1, default: 64))
 case "exit-after-stall":
     OutputScenarios.exitRightAfterAStall()
+case "seccomp":
+    ContainerScenarios.denied(Array(arguments.dropFirst()))
+case "masked-proc":
+    ContainerScenarios.maskedProc()
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall|seccomp|masked-proc [ARGUMENTS]")
 }
 exit(0)

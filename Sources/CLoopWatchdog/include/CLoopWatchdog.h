@@ -262,6 +262,15 @@ void lwd_job_watch_uninstall(void);
 /// The priority the runtime stored in a job's flags (for tests).
 uint8_t lwd_job_priority(const void *job);
 
+// MARK: - Capabilities
+
+/// 0 when process_vm_readv can read this process's memory, else -errno (a seccomp profile
+/// that denies it: stacks of parked threads cannot be read).
+int lwd_process_vm_readv_works(void);
+/// 0 when a thread pidfd can be opened and signalled, else -errno (then signals go by
+/// thread id, with tgkill).
+int lwd_pidfd_signals_work(void);
+
 // MARK: - Clock
 
 /// CLOCK_MONOTONIC in nanoseconds.

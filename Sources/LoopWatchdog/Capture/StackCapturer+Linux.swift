@@ -57,6 +57,29 @@ final class StackCapturer {
         handlerInstallError = rc == 0 ? nil : -rc
     }
 
+    /// What this process may not do that captures rely on (a container's seccomp profile
+    /// or a masked /proc), each with what the watchdog does instead, and whether it is a
+    /// warning (denied) or only worth saying (an older kernel). Checked on the calling
+    /// thread.
+    static func capabilityProblems() -> [(warning: Bool, text: String)] {
+        var problems: [(Bool, String)] = []
+        let tid = lwd_gettid()
+        var state = lwd_syscall_state()
+        let procResult = lwd_read_syscall_state(tid, &state)
+        if procResult != 0 {
+            problems.append((true, "LoopWatchdog cannot read /proc/self/task/\(tid)/syscall (errno \(-procResult)): a blocked thread's stack is never taken (no signal is sent to a thread that may be sleeping); stalls are still detected and reported"))
+        }
+        let readResult = lwd_process_vm_readv_works()
+        if readResult != 0 {
+            problems.append((true, "LoopWatchdog cannot use process_vm_readv (errno \(-readResult), a seccomp profile?): a thread blocked in a system call is reported with only the instruction it is parked at (from /proc), and never signalled; running threads are still captured by signal"))
+        }
+        let pidfdResult = lwd_pidfd_signals_work()
+        if pidfdResult != 0 {
+            problems.append((pidfdResult == -EPERM, "LoopWatchdog cannot use thread pidfds (pidfd_open or pidfd_send_signal: errno \(-pidfdResult)): signals go by thread id (tgkill)"))
+        }
+        return problems
+    }
+
     /// Captures the stack of a loop's thread, through the files it keeps open.
     func capture(_ thread: LoopThread) -> Capture {
         capture(threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
@@ -68,7 +91,12 @@ final class StackCapturer {
         var state = lwd_syscall_state()
         let stateResult = procFiles.syscall >= 0
             ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
-        if stateResult == -ESRCH { return failure("thread-exited") }
+        if stateResult == -ESRCH {
+            // No /proc entry: the thread exited, or /proc is masked (the thread still answers
+            // a null signal through its pidfd or tid).
+            let alive = pidfd >= 0 ? lwd_thread_pidfd_alive(pidfd) != 0 : lwd_thread_alive(threadID) != 0
+            if !alive || access("/proc/self/task", F_OK) == 0 { return failure("thread-exited") }
+        }
         // Without the thread's system call state (no descriptor left, /proc masked or
         // unreadable) a signal might cut a sleep short: none is sent.
         guard stateResult == 0 else { return failure("syscall-state-unreadable-errno-\(-stateResult)") }

@@ -72,6 +72,9 @@ final class WatchdogThread: @unchecked Sendable {
     }
 
     func run() {
+        for problem in StackCapturer.capabilityProblems() {
+            if problem.warning { logger.warning("\(problem.text)") } else { logger.info("\(problem.text)") }
+        }
         let schedstat = lwd_open_thread_schedstat()
         defer { lwd_close_fd(schedstat) }
         while !sleeper.isStopRequested {

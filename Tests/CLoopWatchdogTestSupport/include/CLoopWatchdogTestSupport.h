@@ -91,4 +91,12 @@ const void *lwd_test_enqueue_hook(void);
 /// number of ready descriptors, or -errno.
 int lwd_test_wait_in_epoll(int fd);
 
+/// Installs a seccomp filter on the calling thread (inherited by the threads it starts
+/// later) that fails each system call in `numbers` with EPERM. Returns 0 or -errno.
+int lwd_test_deny_syscalls(const int *numbers, int count);
+
+/// Masks /proc for this process (a private mount namespace, an empty tmpfs over /proc), as
+/// some containers do. Call before any thread starts. Returns 0 or -errno.
+int lwd_test_mask_proc(void);
+
 #endif
