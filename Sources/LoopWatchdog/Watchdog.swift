@@ -135,7 +135,7 @@ public final class Watchdog: Sendable {
             let body = makeThreadBody(capturer: capturer)
             // The thread holds the watchdog: a started watchdog lives until `stop()`, even
             // when its owner drops it.
-            state.thread = PlainThread.start(name: "LoopWatchdog", blockingSignals: true) { withExtendedLifetime(self) { body.run() } }
+            state.thread = PlainThread.start(name: "LoopWatchdog") { withExtendedLifetime(self) { body.run() } }
             if state.thread == nil {
                 logger.error("LoopWatchdog could not start its thread; no loop is watched")
             }

@@ -73,7 +73,7 @@ final class WatchdogThread: @unchecked Sendable {
 
     func run() {
         for problem in StackCapturer.capabilityProblems() {
-            if problem.warning { logger.warning("\(problem.text)") } else { logger.info("\(problem.text)") }
+            say(problem.warning ? .warning : .info, problem.text)
         }
         let schedstat = lwd_open_thread_schedstat()
         defer { lwd_close_fd(schedstat) }
@@ -186,7 +186,7 @@ final class WatchdogThread: @unchecked Sendable {
             if let loggedAt = pauseLoggedAt, now - loggedAt < Self.pauseLogInterval { return missed }
             let more = pausesSinceLog > 1
                 ? " (\(pausesSinceLog) such pauses, \(Duration.nanoseconds(missedSinceLog).humanReadable) in all, since the last message)" : ""
-            logger.info(
+            say(.info,
                 "LoopWatchdog woke \(Duration.nanoseconds(missed).humanReadable) late (process stopped or machine paused?); no loop is blamed for that time\(more)"
             )
             pauseLoggedAt = now
@@ -310,18 +310,25 @@ final class WatchdogThread: @unchecked Sendable {
         pauses.noteCaptureWait(lwd_monotonic_ns() - start)
         if capture.outcome == .unavailable("sigprof-handler-replaced") && !announcedHandlerReplaced {
             announcedHandlerReplaced = true
-            logger.warning(
+            say(.warning,
                 "LoopWatchdog's SIGPROF handler was replaced by another one (a profiler?); no signal is sent any more, stacks are taken only from threads parked in system calls"
             )
         }
         return capture
     }
 
+    /// Logs `message` with SIGPIPE blocked: the logger may write to a standard error whose
+    /// reader is gone, and the watchdog thread otherwise keeps the host's signal mask (the
+    /// pool's probes it sends may make libdispatch start a worker from it, which inherits it).
+    private func say(_ level: Logger.Level, _ message: String) {
+        PlainThread.withSIGPIPEBlocked { logger.log(level: level, "\(message)") }
+    }
+
     /// True when `verdict` lets the event be reported; says once per tracer that stalls
     /// are not reported while it is attached.
     private func allowed(_ verdict: TracerSuppression.Verdict) -> Bool {
         if case .suppressAndAnnounce(let tracerPID) = verdict {
-            logger.info(
+            say(.info,
                 "LoopWatchdog: a debugger or tracer (pid \(tracerPID)) is attached; stalls are not reported while it is (LOOP_WATCHDOG_WHEN_TRACED=suppress)"
             )
         }

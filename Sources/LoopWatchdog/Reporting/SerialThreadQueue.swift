@@ -38,7 +38,7 @@ final class SerialThreadQueue: @unchecked Sendable {
         guard !shuttingDown, pending.count < capacity else { return false }
         pending.append(work)
         if thread == nil {
-            thread = PlainThread.start(name: name, blockingSignals: true) { [self] in drain() }
+            thread = PlainThread.start(name: name, blockingSIGPIPE: true) { [self] in drain() }
         }
         changed.broadcast()
         return true

@@ -19,23 +19,24 @@ final class PlainThread: @unchecked Sendable {
     /// Starts a thread called `name` (at most 15 bytes are kept) that runs `body`.
     /// Returns nil if the system refused to create it.
     ///
-    /// With `blockingSignals` (the library's own threads: the watchdog and the reporter), the
-    /// thread starts with every asynchronous signal blocked (``libraryThreadMask``), so that
-    /// the host's signals (SIGTERM, SIGINT, SIGHUP, SIGPIPE, a profiler's SIGPROF) are never
-    /// delivered to a thread of the library: a write to a closed pipe fails with EPIPE
-    /// instead of killing the host, and the host's handlers run on the host's threads.
-    /// Without it, the thread inherits the caller's mask.
+    /// With `blockingSIGPIPE` (the reporter thread, which writes the reports), the thread
+    /// starts with SIGPIPE blocked: a write to a closed pipe fails with EPIPE instead of
+    /// killing the host. Nothing else is blocked: a thread started from it (by a log handler
+    /// or `onEvent`, or libdispatch starting a worker from a thread that enqueues) inherits
+    /// its mask, and must get the host's signals as any thread of the host does.
     static func start(
-        name: String, blockingSignals: Bool = false, _ body: @escaping @Sendable () -> Void
+        name: String, blockingSIGPIPE: Bool = false, _ body: @escaping @Sendable () -> Void
     ) -> PlainThread? {
         let thread = PlainThread()
         let box = Unmanaged.passRetained(Box(name: name, body: body))
         var handle = pthread_t()
         // The new thread inherits the creating thread's mask: set ours for the call.
-        var mask = libraryThreadMask
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGPIPE)
         var previous = sigset_t()
-        if blockingSignals { pthread_sigmask(SIG_SETMASK, &mask, &previous) }
-        defer { if blockingSignals { pthread_sigmask(SIG_SETMASK, &previous, nil) } }
+        if blockingSIGPIPE { pthread_sigmask(SIG_BLOCK, &mask, &previous) }
+        defer { if blockingSIGPIPE { pthread_sigmask(SIG_SETMASK, &previous, nil) } }
         let rc = pthread_create(&handle, nil, { argument in
             let box = Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue()
             lwd_set_current_thread_name(box.name)
@@ -64,19 +65,25 @@ final class PlainThread: @unchecked Sendable {
         pthread_detach(handle)
     }
 
-    /// Every signal except those the kernel raises synchronously for a fault of the thread
-    /// itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS) and SIGABRT.
-    static var libraryThreadMask: sigset_t {
-        var mask = sigset_t()
-        sigfillset(&mask)
-        for signal in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT] {
-            sigdelset(&mask, signal)
+    /// Runs `body` with SIGPIPE blocked on the calling thread as well, then puts its mask
+    /// back: for the watchdog thread's own writes (a warning to a closed standard error).
+    static func withSIGPIPEBlocked<Result>(_ body: () -> Result) -> Result {
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipe, &previous)
+        defer {
+            // A write in `body` that failed with EPIPE left a SIGPIPE pending on this thread:
+            // taken before the mask is put back, or it would be delivered then.
+            if sigismember(&previous, SIGPIPE) != 1 { discardPendingSIGPIPE() }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
         }
-        return mask
+        return body()
     }
 
     /// After a write of this thread failed with EPIPE: takes the SIGPIPE the kernel left
-    /// pending on it (blocked, by ``libraryThreadMask``), so that none accumulates.
+    /// pending on it (blocked), so that none accumulates.
     static func discardPendingSIGPIPE() {
         var pending = sigset_t()
         sigpending(&pending)
