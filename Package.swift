@@ -18,8 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
-        // SIGPROF handler, libunwind capture, /proc readers and thread helpers. C because
-        // libunwind's API is macros that Swift cannot import.
+        // SIGPROF handler, libunwind capture, /proc readers, thread helpers and the ELF and
+        // DWARF line-table reader of symbolication. C because libunwind's API is macros that
+        // Swift cannot import, and because the readers are byte-level parsing.
         .target(
             name: "CLoopWatchdog",
             cSettings: [.define("_GNU_SOURCE"), .define("UNW_LOCAL_ONLY")],
@@ -31,8 +32,7 @@ let package = Package(
                 "CLoopWatchdog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-            ],
-            linkerSettings: [.linkedLibrary("swiftRuntime")]
+            ]
         ),
         // Watches every loop of a SwiftNIO EventLoopGroup with probes, and optionally with
         // NIO's own tick measurements.

@@ -132,6 +132,9 @@ public final class Watchdog: Sendable {
                     "LoopWatchdog could not install its SIGPROF handler (errno \(error)); stacks are taken only from threads parked in system calls"
                 )
             }
+            // The symbol indexes of the executable are built now, on the reporter thread, so
+            // that the first report is not held up by them.
+            reporter.prepareSymbols()
             let body = makeThreadBody(capturer: capturer)
             // The thread holds the watchdog: a started watchdog lives until `stop()`, even
             // when its owner drops it.
@@ -144,7 +147,7 @@ public final class Watchdog: Sendable {
 
     /// Stops the watchdog thread and waits for it to exit, then for pending reports to be
     /// written: for at most 7 s, then 3 s more for what is left, written with addresses only
-    /// (a cold symbolication can take seconds; an output that takes no writes never holds
+    /// (an output that takes no writes never holds
     /// the host's shutdown for longer). Harmless when not running, and returns at once in the child of a fork.
     /// Registered loops stay registered.
     public func stop() {

@@ -17,16 +17,18 @@ enum OutputScenarios {
         SuspensionScenarios.stalls(count: 2, milliseconds: 300)
     }
 
-    /// The address space is limited (`ulimit -v`) to what the helper uses now plus
-    /// `headroomMB`, then a loop stalls twice: symbolication must not take the host down.
+    /// Once the watchdog and the stalling thread run, the address space is limited
+    /// (`ulimit -v`) to what the helper uses then plus `headroomMB`, and the loop stalls
+    /// twice: symbolication must not take the host down.
     static func memoryLimit(headroomMB: Int) {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
-              let pages = Int(text.split(separator: " ").first ?? "")
-        else { fail("cannot read /proc/self/statm") }
-        let size = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-        var limit = rlimit(rlim_cur: rlim_t(size + headroomMB << 20), rlim_max: rlim_t.max)
-        guard setrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0 else { fail("setrlimit: \(errno)") }
-        SuspensionScenarios.stalls(count: 2, milliseconds: 300)
+        SuspensionScenarios.stalls(count: 2, milliseconds: 300) {
+            guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+                  let pages = Int(text.split(separator: " ").first ?? "")
+            else { fail("cannot read /proc/self/statm") }
+            let size = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+            var limit = rlimit(rlim_cur: rlim_t(size + headroomMB << 20), rlim_max: rlim_t.max)
+            guard setrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0 else { fail("setrlimit: \(errno)") }
+        }
     }
 
     /// A loop stalls once, and the helper calls exit(0) the moment the stall ends, without

@@ -44,12 +44,13 @@ enum SuspensionScenarios {
 
     /// A loop that blocks `count` times in a sleep of `milliseconds`, idle 300 ms between.
     /// Says how long the shortest sleep really took (a signal would cut one short).
-    static func stalls(count: Int, milliseconds: Int) {
+    static func stalls(count: Int, milliseconds: Int, beforeTheFirst: (@Sendable () -> Void)? = nil) {
         let watchdog = Watchdog.start()
         let shortest = HelperCounter(Int.max)
         let thread = HelperThread {
             let heartbeat = watchdog.registerCurrentThread(name: "staller")
             announce("READY")
+            beforeTheFirst?()
             for _ in 0..<count {
                 heartbeat.markBusy()
                 heartbeat.beat()

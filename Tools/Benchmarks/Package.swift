@@ -15,10 +15,17 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // Timing, percentiles, threads and CPU clocks shared by both executables.
+        // elfutils' libdwfl, a symbolication candidate (Debian's libdw-dev).
+        .target(
+            name: "CLibdwCandidate",
+            linkerSettings: [.linkedLibrary("dw"), .linkedLibrary("elf")]
+        ),
+        // Timing, percentiles, threads and CPU clocks shared by both executables, and the
+        // symbolication candidates (the toolchain's Runtime module, libdwfl).
         .target(
             name: "BenchSupport",
-            dependencies: [.product(name: "LoopWatchdog", package: "LoopWatchdog")]
+            dependencies: ["CLibdwCandidate", .product(name: "LoopWatchdog", package: "LoopWatchdog")],
+            linkerSettings: [.linkedLibrary("swiftRuntime")]
         ),
         // The NIO-sized executable: capture, detection, idle cost, symbolication of a large
         // binary, and the NIO throughput workloads with the watchdog off and on.

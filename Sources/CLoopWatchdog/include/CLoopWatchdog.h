@@ -199,6 +199,52 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
 /// dladdr: the exported symbol and image path containing `address`. Returns 1 when found
 /// (either string may still be NULL), 0 otherwise.
 int lwd_dladdr(uintptr_t address, const char **symbol, const char **image);
+/// A C++ symbol name demangled, in memory the caller frees; NULL when it is not one.
+char *lwd_demangle_cxx(const char *name);
+
+// MARK: - Symbolication
+
+/// Most bytes of a build ID (GNU build IDs are 20; 32 leaves room for longer hashes).
+#define LWD_BUILD_ID_MAX 32
+
+/// An ELF file opened for symbolication: its function symbols (`.symtab`, else `.dynsym`)
+/// and its DWARF line table (`.debug_line`, versions 2 to 5), each indexed on first use
+/// into one sorted array (16 or 24 bytes per function). The file is read with pread
+/// through a 64 KB buffer, never mapped or read whole. Not thread-safe: one owner.
+typedef struct lwd_elf_image lwd_elf_image;
+
+/// Opens the ELF file at `path` and reads its section table and build ID. NULL when it is
+/// not a readable 64-bit little-endian ELF file (errno says why).
+lwd_elf_image *lwd_elf_image_open(const char *path);
+/// Closes the file and frees the indexes.
+void lwd_elf_image_close(lwd_elf_image *image);
+/// Builds both indexes now (the first lookup would otherwise). Returns 0 or -errno.
+int lwd_elf_image_prepare(lwd_elf_image *image);
+/// Bytes held by the indexes and the reader.
+size_t lwd_elf_image_memory(const lwd_elf_image *image);
+/// The file's GNU build ID into `out`; returns its length (0: none).
+size_t lwd_elf_image_build_id(const lwd_elf_image *image, uint8_t *out, size_t capacity);
+/// The function symbol containing the link-time address `address`: its raw (mangled) name
+/// into `name` (truncated to `capacity` - 1 bytes) and its start into `start`. Returns 1
+/// when found, 0 when no function symbol covers the address.
+int lwd_elf_image_symbol(lwd_elf_image *image, uint64_t address, char *name, size_t capacity,
+                         uint64_t *start);
+/// The source file and line of the link-time address `address` from the DWARF line table
+/// (the innermost inlined code's location when code was inlined there). Returns 1 when
+/// found (a path into `path`, a line > 0), 0 otherwise.
+int lwd_elf_image_line(lwd_elf_image *image, uint64_t address, char *path, size_t capacity,
+                       uint32_t *line);
+
+/// The loaded object (the executable or a shared library) whose segments hold `address`:
+/// its file's path into `path` (the executable's through /proc/self/exe), its load bias
+/// (runtime address minus link-time address), the build ID of its loaded copy (from its
+/// PT_NOTE segment in memory), and the range of its segments. Returns 1 when found, 0 when
+/// no object holds the address (generated code), -1 for the vDSO (no file to read).
+int lwd_loaded_image(uintptr_t address, char *path, size_t capacity, uintptr_t *bias,
+                     uint8_t *build_id, size_t *build_id_length, uintptr_t *start,
+                     uintptr_t *end);
+/// The executable's entry point (an address in its code), from the auxiliary vector.
+uintptr_t lwd_executable_entry(void);
 
 // MARK: - Swift Concurrency global executor
 

@@ -1,3 +1,4 @@
+import CLoopWatchdog
 import CoreMetrics
 import Glibc
 import Logging
@@ -44,8 +45,10 @@ final class Reporter: Sendable {
     /// Events dropped since the reporter was made.
     let droppedTotal = Atomic<Int>(0)
     /// Set while the host is shutting down and waited long enough: events still queued go
-    /// out with their addresses only (a cold symbolication can take seconds).
+    /// out with their addresses only (an output that takes no writes must not hold it).
     private let addressesOnly = Atomic<Bool>(false)
+    /// Whether ``prepareSymbols()`` was queued.
+    private let preparedSymbols = Atomic<Bool>(false)
 
     /// Owns the Symbolicator and the ids of stalls found to be no stall; touched only on
     /// `queue`.
@@ -113,6 +116,23 @@ final class Reporter: Sendable {
             )
             return JSONLinesEventSink(output: LineOutput(descriptor: 2, name: "standard error", logger: logger))
         }
+    }
+
+    /// Builds the symbol and line indexes of the executable and of the image holding this
+    /// library, on the reporter thread (tens of milliseconds for a large binary, a few
+    /// megabytes), so that the first report finds them built. Queued once per reporter.
+    func prepareSymbols() {
+        guard !preparedSymbols.exchange(true, ordering: .relaxed) else { return }
+        _ = queue.async { [symbolicator] in
+            let entry = lwd_executable_entry()
+            if entry != 0 { symbolicator.symbolicator.prepare(imageContaining: entry) }
+            symbolicator.symbolicator.prepare(imageContaining: Self.addressInThisLibrary)
+        }
+    }
+
+    /// An address in the image that holds this library's code.
+    private static var addressInThisLibrary: UInt {
+        unsafeBitCast(lwd_gettid as @convention(c) () -> pid_t, to: UInt.self)
     }
 
     /// Queues `pending` for symbolication and delivery; returns at once. Dropped (and

@@ -38,16 +38,24 @@ public enum _WatchdogBenchmarkHooks {
         }
     }
 
-    /// The reporter's symbolicator. Like the reporter's, one instance per thread: the
-    /// toolchain's ELF cache is per thread, so a fresh instance on a fresh thread is cold.
+    /// The reporter's symbolicator; a fresh instance has no image open and no index built.
     public final class Symbolicator {
         private let symbolicator = LoopWatchdog.Symbolicator()
 
         /// Creates a symbolicator with an empty image cache.
         public init() {}
 
-        /// Symbolicates `addresses` (the first is a program counter), inlined frames
-        /// included, exactly as a report does.
+        /// Builds the indexes of the image holding `address`, as a watchdog's start does
+        /// for the executable.
+        public func prepare(imageContaining address: UInt) {
+            symbolicator.prepare(imageContaining: address)
+        }
+
+        /// Bytes held by the open images' indexes.
+        public var memoryBytes: Int { symbolicator.memoryBytes }
+
+        /// Symbolicates `addresses` (the first is a program counter) exactly as a report
+        /// does.
         public func symbolicate(_ addresses: [UInt]) -> [StackFrame] {
             symbolicator.symbolicate(addresses, firstIsProgramCounter: true)
         }

@@ -29,12 +29,25 @@ extension FaultSuite {
             #expect(int(result, "stalls") == 2)
         }
 
-        /// Under an address-space limit with little room left (`ulimit -v`), symbolication
-        /// would fail an allocation and the Swift runtime would end the host: the stalls are
-        /// reported with the dynamic linker's names only, with one warning.
-        @Test func memoryLimitNeverCrashesTheHost() async throws {
+        /// Under an address-space limit with 64 MB left (`ulimit -v`), symbolication fits
+        /// (its indexes take a few megabytes): the stalls are reported with file:line and
+        /// the host keeps running.
+        @Test func memoryLimitLeavesRoomForSymbolication() async throws {
             let (result, child) = try await ChildProcess.runHelper(
                 ["memory-limit", "64"], environment: ["LOOP_WATCHDOG_THRESHOLD": "100ms"])
+            #expect(int(result, "stalls") == 2)
+            let error = child.standardError
+            #expect(!error.contains("named by the dynamic linker only"), "\(error.suffix(3_000))")
+            #expect(error.contains("helperBlockedInSleep(milliseconds:) at /"), "\(error.suffix(3_000))")
+            #expect(error.components(separatedBy: "blocked for").count >= 3, "\(error.suffix(3_000))")
+        }
+
+        /// With less room left than symbolication may need, an allocation could fail and
+        /// the Swift runtime would end the host: the stalls are reported with the dynamic
+        /// linker's names only, with one warning.
+        @Test func memoryLimitWithNoRoomNeverCrashesTheHost() async throws {
+            let (result, child) = try await ChildProcess.runHelper(
+                ["memory-limit", "24"], environment: ["LOOP_WATCHDOG_THRESHOLD": "100ms"])
             #expect(int(result, "stalls") == 2)
             let error = child.standardError
             #expect(error.components(separatedBy: "named by the dynamic linker only").count == 2, "\(error.suffix(3_000))")

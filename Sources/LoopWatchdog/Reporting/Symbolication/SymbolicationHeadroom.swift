@@ -2,9 +2,9 @@ import Glibc
 
 /// Whether the process has room for a full symbolication now.
 ///
-/// Reading the debug information of a large binary takes tens to hundreds of megabytes for
-/// a while (BENCHMARKS.md), and the Swift runtime ends the process when an allocation
-/// fails: under `ulimit -v` the host was killed in symbolication. So before each
+/// Symbolication needs a few megabytes (the images' indexes, BENCHMARKS.md), and the Swift
+/// runtime ends the process when an allocation fails: under a tight `ulimit -v` a host must
+/// not be killed by its watchdog's symbolication. So before each
 /// symbolication the reporter checks the address-space limit (RLIMIT_AS against the
 /// process's VmSize) and the cgroup's memory limit (memory.max against memory.current);
 /// with less than ``requiredBytes`` left under either, stacks go out with the dynamic
@@ -12,8 +12,9 @@ import Glibc
 ///
 /// Thread model: used on the reporter queue only.
 struct SymbolicationHeadroom {
-    /// The room a full symbolication may need.
-    static let requiredBytes = 512 << 20
+    /// The room a full symbolication may need: the indexes of a large binary (a few
+    /// megabytes) with a wide margin.
+    static let requiredBytes = 32 << 20
 
     /// The room left under the tightest limit, in bytes, or nil when nothing limits it.
     static func availableBytes() -> Int? {

@@ -1,125 +1,104 @@
-@_spi(Internal) import Runtime
+import CLoopWatchdog
 import Glibc
 
 #if !os(Linux) || !arch(x86_64)
 #error("LoopWatchdog supports Linux on x86_64 only: its capture and symbolication assume that architecture")
 #endif
 
-/// Turns captured addresses into ``StackFrame``s: demangled Swift names, file:line and
-/// inlined frames through the toolchain's Runtime module, with `dladdr` names as a
-/// fallback for addresses the Runtime cannot name.
+/// Turns captured addresses into ``StackFrame``s: demangled names from each image's symbol
+/// table, file:line from its DWARF line table (``ELFImage``), with `dladdr` names as a
+/// fallback for addresses no symbol table names (the vDSO, a library whose file changed).
 ///
-/// Thread model: used only on the reporter queue, never on a loop or the watchdog thread
-/// (the first symbolication of a large binary takes hundreds of milliseconds). Not
-/// thread-safe; one instance per reporter.
+/// Memory is the images' indexes (about 40 bytes per function of the binary) and a bounded
+/// cache of what each address gave; a new address costs a binary search in each index and
+/// one run of one DWARF line sequence (microseconds). Code inlined at an address is named by
+/// its file:line; the frame's function is the one the symbol table holds (the outer one).
+///
+/// Thread model: used only on the reporter queue, never on a loop or the watchdog thread.
+/// Not thread-safe; one instance per reporter.
 final class Symbolicator {
-    /// The architecture the captured addresses belong to, for the Runtime module.
-    private static let architecture = "x86_64"
-
-    private var images: ImageMap?
-    /// What each address symbolicated to (its inlined frames first, then its function),
-    /// kept until the loaded images change. The toolchain's Runtime module runs the DWARF
-    /// line programs of an image again for every lookup (10-20 ms for a small binary, about
-    /// 80 ms for a NIO binary, each time); a stall site seen before costs a lookup here.
-    private var known: [FrameKey: [StackFrame]] = [:]
+    /// What each address symbolicated to.
+    private var known: [FrameKey: StackFrame] = [:]
     /// Most addresses kept; the cache starts over beyond it.
     static let knownLimit = 4096
+    /// The files of the loaded images seen so far; nil for one that cannot be read or whose
+    /// build ID differs from the loaded copy's (replaced on disk since it was loaded).
+    private var files: [LoadedImage: ELFImage?] = [:]
+    /// Most image files kept open.
+    static let fileLimit = 64
 
     /// An address and how it was captured: a return address is looked up one byte back.
     private struct FrameKey: Hashable {
         var address: UInt
         var isProgramCounter: Bool
+
+        /// The address whose instruction is being reported: a return address points after
+        /// its call, which may already be the next line or function.
+        var lookupAddress: UInt { isProgramCounter ? address : address &- 1 }
     }
 
     /// Symbolicates `addresses`; the first is a program counter when
     /// `firstIsProgramCounter`, every other one is a return address.
     ///
     /// Null addresses (the end marker of some unwinds) are dropped. An address seen before
-    /// gives the same frames as the first time without asking the Runtime module again.
-    /// The Runtime's symbol cache (`.useSymbolCache`) is not asked for: in Swift 6.3 it names
-    /// symbols of a library carrying MiniDebugInfo (Debian's libc) only on first use. The
-    /// Runtime's ELF image cache is per thread whatever the options, which is why the
-    /// reporter symbolicates on one dedicated thread (``SerialThreadQueue``).
+    /// gives the same frame as the first time without reading any file.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
         let keys = addresses.enumerated().compactMap { offset, address in
             address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
         }
-        guard !keys.isEmpty else { return [] }
-        if keys.contains(where: { known[$0] == nil }) {
-            // Both steps below may forget known addresses: what is missing is listed only
-            // after them, so that no frame of this stack is left unresolved.
-            refreshImages(covering: keys.filter { known[$0] == nil }.map(\.address))
-            if known.count + keys.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
-            resolve(uniqueKeys(keys).filter { known[$0] == nil })
-        }
-        var frames: [StackFrame] = []
-        var index = 0
-        for key in keys {
-            for var frame in known[key] ?? [] {
-                frame.index = index
-                frames.append(frame)
-                if !frame.inlined { index += 1 }
-            }
-        }
-        return frames
-    }
-
-    /// `keys` without repeats, in order.
-    private func uniqueKeys(_ keys: [FrameKey]) -> [FrameKey] {
-        var seen = Set<FrameKey>()
-        return keys.filter { seen.insert($0).inserted }
-    }
-
-    /// Symbolicates `keys` through the Runtime module and stores the frames of each.
-    private func resolve(_ keys: [FrameKey]) {
-        // One backtrace per batch of distinct addresses, so every symbolicated frame maps
-        // back to its key (an address captured both ways, which is rare, takes two batches).
-        var remaining = keys
-        while !remaining.isEmpty {
-            var batch: [FrameKey] = []
-            var addresses = Set<UInt>()
-            remaining.removeAll { key in
-                guard addresses.insert(key.address).inserted else { return false }
-                batch.append(key)
-                return true
-            }
-            resolveBatch(batch)
+        if known.count + keys.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
+        return keys.enumerated().map { index, key in
+            var frame = known[key] ?? resolve(key)
+            known[key] = frame
+            frame.index = index
+            return frame
         }
     }
 
-    private func resolveBatch(_ batch: [FrameKey]) {
-        let images = self.images ?? ImageMap.capture()
-        let rich: [RichFrame<UInt64>] = batch.map { key in
-            key.isProgramCounter ? .programCounter(UInt64(key.address)) : .returnAddress(UInt64(key.address))
-        }
-        let backtrace = Backtrace(architecture: Self.architecture, frames: rich, images: images)
-        var byAddress: [UInt: [StackFrame]] = [:]
-        if let symbolicated = backtrace.symbolicated(
-            with: images, options: [.showInlineFrames, .showSourceLocations])
-        {
-            for frame in symbolicated.frames {
-                let address = UInt(UInt64(frame.captured.originalProgramCounter) ?? 0)
-                guard address != 0 else { continue }
-                var result = StackFrame(index: 0, address: address, inlined: frame.inlined)
-                if let symbol = frame.symbol {
-                    result.symbol = Self.namingEmptyContext(symbol.name)
-                    result.image = symbol.imageName
-                    if let location = symbol.sourceLocation, !location.path.isEmpty, location.line > 0 {
-                        result.file = location.path
-                        result.line = location.line
-                    }
+    /// Builds the indexes of the image holding `address` now (the executable, at start), so
+    /// that the first report does not wait for them.
+    func prepare(imageContaining address: UInt) {
+        guard case .image(let image) = LoadedImage.containing(address) else { return }
+        file(for: image)?.prepare()
+    }
+
+    /// Bytes held by the open images' indexes.
+    var memoryBytes: Int { files.values.reduce(0) { $0 + ($1?.memoryBytes ?? 0) } }
+
+    private func resolve(_ key: FrameKey) -> StackFrame {
+        let address = key.lookupAddress
+        var frame = StackFrame(index: 0, address: key.address)
+        if case .image(let image) = LoadedImage.containing(address) {
+            frame.image = image.fileName
+            if let file = file(for: image) {
+                let linkAddress = UInt64(address &- image.bias)
+                frame.symbol = file.functionName(at: linkAddress)
+                if let location = file.sourceLocation(at: linkAddress) {
+                    frame.file = location.file
+                    frame.line = location.line
                 }
-                if result.symbol == nil || result.symbol == "<unknown>" {
-                    let fallback = DynamicLinkerNames.lookup(address)
-                    result.symbol = fallback.symbol
-                    result.image = result.image ?? fallback.image
-                }
-                byAddress[address, default: []].append(result)
             }
         }
-        for key in batch {
-            known[key] = byAddress[key.address] ?? [fallbackFrame(key.address)]
+        if frame.symbol == nil {
+            let names = DynamicLinkerNames.lookup(address)
+            frame.symbol = names.symbol
+            frame.image = frame.image ?? names.image.map { String($0.split(separator: "/").last ?? "") }
         }
+        frame.symbol = frame.symbol.map(Self.namingEmptyContext)
+        return frame
+    }
+
+    /// The opened file of `image`, opened on first use.
+    func file(for image: LoadedImage) -> ELFImage? {
+        if let opened = files[image] { return opened }
+        if files.count >= Self.fileLimit { files.removeAll() }
+        var file = ELFImage(path: image.path)
+        if let opened = file, !image.buildID.isEmpty {
+            let onDisk = opened.buildID
+            if !onDisk.isEmpty && onDisk != image.buildID { file = nil }
+        }
+        files[image] = file
+        return file
     }
 
     /// `name` with an empty context named: the demangler prints a closure written in
@@ -127,34 +106,5 @@ final class Symbolicator {
     /// `in`; it becomes `closure #3 in top-level code`.
     static func namingEmptyContext(_ name: String) -> String {
         name.hasSuffix(" in ") ? name + "top-level code" : name
-    }
-
-    /// Refreshes the cached image map when an address to resolve falls outside every known
-    /// image (a library may have been loaded since; the vDSO and generated code are outside
-    /// every image for good, and are then resolved once, by `dladdr`). Known addresses are
-    /// forgotten only when the images really changed.
-    private func refreshImages(covering addresses: [UInt]) {
-        if let images, addresses.allSatisfy({ Self.contains(images, $0) }) {
-            return
-        }
-        let fresh = ImageMap.capture()
-        if let images, images == fresh { return }
-        images = fresh
-        known.removeAll(keepingCapacity: true)
-    }
-
-    private static func contains(_ images: ImageMap, _ address: UInt) -> Bool {
-        let target = UInt64(address)
-        return images.contains { image in
-            guard let base = UInt64(image.baseAddress), let end = UInt64(image.endOfText) else {
-                return false
-            }
-            return target >= base && target < end
-        }
-    }
-
-    private func fallbackFrame(_ address: UInt) -> StackFrame {
-        let names = DynamicLinkerNames.lookup(address)
-        return StackFrame(index: 0, address: address, symbol: names.symbol, image: names.image)
     }
 }

@@ -23,12 +23,15 @@ struct SmallBench: ParsableCommand {
         @Option(help: "Warm symbolications per thread.")
         var repeats = 40
 
-        func run() {
+        @Option(help: "The symbolicator: lean (LoopWatchdog's own reader), runtime (the toolchain's Runtime module) or libdw (elfutils).")
+        var candidate: String = "lean"
+
+        func run() throws {
             let addresses = StackSample.parkedThread()
             let unseen = StackSample.spinningThread()
             SymbolicationBenchmark.run(
                 binary: "demo-sized", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats,
-                warmTargetMilliseconds: 5)
+                warmTargetMilliseconds: 5, candidate: try symbolicationCandidate(candidate))
         }
     }
 

@@ -50,11 +50,15 @@ struct WatchdogBench: ParsableCommand {
         @Option(help: "Warm symbolications per thread.")
         var repeats = 40
 
+        @Option(help: "The symbolicator: lean (LoopWatchdog's own reader), runtime (the toolchain's Runtime module) or libdw (elfutils).")
+        var candidate: String = "lean"
+
         func run() throws {
             let addresses = try NIOStackSample.blockedLoop()
             let unseen = StackSample.spinningThread()
             SymbolicationBenchmark.run(
-                binary: "NIO", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats)
+                binary: "NIO", addresses: addresses, unseen: unseen, threads: threads, repeats: repeats,
+                candidate: try symbolicationCandidate(candidate))
         }
     }
 

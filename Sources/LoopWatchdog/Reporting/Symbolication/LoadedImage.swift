@@ -1,0 +1,48 @@
+import CLoopWatchdog
+
+/// A loaded object (the executable or a shared library) as the dynamic linker has it.
+struct LoadedImage: Hashable {
+    /// The path of its file (the executable's through /proc/self/exe).
+    var path: String
+    /// Runtime address minus link-time address.
+    var bias: UInt
+    /// The build ID of the loaded copy, read from memory; empty when it has none.
+    var buildID: [UInt8]
+    /// The range its segments span.
+    var range: Range<UInt>
+
+    /// What holds `address`: `.image`, nothing (generated code), or the vDSO, which has no
+    /// file to read.
+    enum Lookup {
+        case image(LoadedImage)
+        case none
+        case virtualDynamicObject
+    }
+
+    /// The loaded object whose segments hold `address`.
+    static func containing(_ address: UInt) -> Lookup {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { path in
+            var bias: UInt = 0
+            var start: UInt = 0
+            var end: UInt = 0
+            var buildID = [UInt8](repeating: 0, count: Int(LWD_BUILD_ID_MAX))
+            var buildIDLength = 0
+            let found = lwd_loaded_image(
+                address, path.baseAddress, path.count, &bias, &buildID, &buildIDLength, &start, &end)
+            switch found {
+            case 1:
+                return .image(
+                    LoadedImage(
+                        path: String(cString: path.baseAddress!), bias: bias,
+                        buildID: Array(buildID.prefix(buildIDLength)), range: start..<max(start, end)))
+            case -1:
+                return .virtualDynamicObject
+            default:
+                return .none
+            }
+        }
+    }
+
+    /// The image's file name, without its directory.
+    var fileName: String { String(path.split(separator: "/").last ?? Substring(path)) }
+}
