@@ -4,9 +4,9 @@
 # raw outputs are also written to Tools/Benchmarks/.build/results/.
 #
 # Installs what it needs when missing: libunwind-dev (scripts/setup.sh), wrk (Debian) and
-# aiodebug (PyPI). The first build of the benchmarks package (SwiftNIO, ordo-one/benchmark)
-# takes several minutes on 2 cores and is not part of the run's time; the run itself takes
-# about 4 minutes (2 shared cores, load average 4-6). All load goes to 127.0.0.1 and every
+# aiodebug (PyPI), libdw-dev (Debian). The first builds of the benchmarks package (SwiftNIO,
+# ordo-one/benchmark) and of Examples/HummingbirdExample take several minutes on 2 cores and
+# are not part of the run's time; the run itself takes about 5 minutes (2 shared cores, load average 4-6). All load goes to 127.0.0.1 and every
 # step stops by itself.
 #
 # Timings on a shared machine are noisy: compare ratios within one run (off and on runs
@@ -26,12 +26,16 @@ say() { echo "benchmarks: $*" >&2; }
 row() { echo "$*" | tee -a "$table"; }
 
 bash scripts/setup.sh
-if ! command -v wrk >/dev/null; then
-  say "installing wrk"
+# wrk loads the HTTP servers; libdw-dev is the elfutils symbolication candidate.
+wanted=()
+command -v wrk >/dev/null || wanted+=(wrk)
+[ -f /usr/include/elfutils/libdwfl.h ] || wanted+=(libdw-dev)
+if [ ${#wanted[@]} -gt 0 ]; then
+  say "installing ${wanted[*]}"
   sudo_cmd=""
   if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${wanted[@]}" >/dev/null
 fi
 if ! python3 -c "import aiodebug" 2>/dev/null; then
   say "installing aiodebug"
@@ -40,6 +44,9 @@ fi
 
 say "building $bench in release (the first build takes minutes)"
 swift build -c release --package-path "$bench" >&2
+# A Hummingbird-sized application, measured from the outside (first report, memory, idle).
+say "building Examples/HummingbirdExample in release (the first build takes minutes)"
+swift build -c release --package-path Examples/HummingbirdExample >&2
 bin=$bench/.build/release
 started=$(date +%s)
 
@@ -70,8 +77,19 @@ mallocs=$(awk '/^### beat/{b=1} b && /Malloc \(total\)/{gsub(/ /,""); split($0,c
 row "| heartbeat: allocations per beat (ordo-one/benchmark malloc counter, worst of all samples) | ${mallocs:-not found} | 0 | $([ "${mallocs:-x}" = 0 ] && echo pass || echo '**miss**') |"
 
 run "$bin/watchdog-bench" capture --captures 2000
-run "$bin/watchdog-bench-small" symbolicate
-run "$bin/watchdog-bench" symbolicate
+# Symbolication: each candidate in a process of its own, so that its memory is its own.
+for candidate in lean runtime libdw; do
+  run "$bin/watchdog-bench-small" symbolicate --candidate "$candidate"
+  run "$bin/watchdog-bench" symbolicate --candidate "$candidate"
+done
+run python3 scripts/first_report.py --runs 5 --name "Hummingbird example" -- \
+  Examples/HummingbirdExample/.build/release/HummingbirdExample
+# The Vapor example too with LWD_BENCH_VAPOR=1 (its first release build takes about 10 minutes).
+if [ "${LWD_BENCH_VAPOR:-0}" = 1 ]; then
+  swift build -c release --package-path Examples/VaporExample >&2
+  run python3 scripts/first_report.py --runs 5 --name "Vapor example" -- \
+    Examples/VaporExample/.build/release/VaporExample
+fi
 run "$bin/watchdog-bench-small" detection --stalls 100
 run "$bin/watchdog-bench" detection --stalls 40
 run "$bin/watchdog-bench" idle --seconds 5 --loops 1 8 64

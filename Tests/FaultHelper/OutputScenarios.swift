@@ -1,5 +1,7 @@
+import CLoopWatchdog
 import Foundation
 import Glibc
+import Synchronization
 import LoopWatchdog
 import Logging
 
@@ -50,6 +52,52 @@ enum OutputScenarios {
         sleepMilliseconds(30)
         printResult(["exited": 1])
         exit(0)
+    }
+}
+
+/// The first reports of a fresh process: four loops stall 40 ms apart right after the
+/// watchdog started (its symbol indexes may still be building), each in another function.
+/// The result holds how long each stall.began waited between its capture and its delivery
+/// (delivered - stall start - blocked at capture), the longest first, and the resident memory
+/// before the first stall and after the last report.
+enum FirstReportScenario {
+    static func run() {
+        let starts = Mutex<[String: Int64]>([:])
+        let lags = Mutex<[Int64]>([])
+        let watchdog = Watchdog(
+            configuration: Configuration(threshold: .milliseconds(100)), environment: [:],
+            onEvent: { event in
+                guard event.kind == .began, let start = starts.withLock({ $0[event.loopName] }) else { return }
+                let blocked = event.blocked.components
+                let lag = lwd_monotonic_ns() - start - (blocked.seconds * 1_000_000_000 + blocked.attoseconds / 1_000_000_000)
+                lags.withLock { $0.append(lag) }
+            })
+        let before = ResourceFigures.now().residentKilobytes
+        watchdog.start()
+        let blockers: [@Sendable (Int) -> Void] = [
+            { helperBlockedInSleep(milliseconds: $0) }, { helperBlockedInSpin(milliseconds: $0) },
+            { helperBlockedInSleep(milliseconds: $0 - 10) }, { helperBlockedInSpin(milliseconds: $0 - 10) },
+        ]
+        let threads = blockers.enumerated().map { index, block in
+            HelperThread {
+                let name = "first-\(index)"
+                let heartbeat = watchdog.registerCurrentThread(name: name)
+                sleepMilliseconds(40 * index)
+                heartbeat.markBusy()
+                heartbeat.beat()
+                starts.withLock { $0[name] = lwd_monotonic_ns() }
+                block(300)
+                heartbeat.markIdle()
+                heartbeat.unregister()
+            }
+        }
+        threads.forEach { $0.join() }
+        watchdog.stop()
+        let waited = lags.withLock { $0 }.sorted(by: >).map { Double($0) / 1e6 }
+        printResult([
+            "began": waited.count, "lags_ms": waited, "resident_kb_before": before,
+            "resident_kb_after": ResourceFigures.now().residentKilobytes,
+        ])
     }
 }
 

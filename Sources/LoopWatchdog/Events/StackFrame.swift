@@ -15,6 +15,12 @@ public struct StackFrame: Sendable, Hashable {
     public var line: Int?
     /// True for a frame that was inlined into the frame that follows it.
     public var inlined: Bool
+    /// ``address`` minus its image's load bias: the address in the image's file, the same in
+    /// every process. With ``buildID``, what resolves the frame offline
+    /// (`loop-watchdog symbolicate`, `addr2line -e IMAGE`).
+    public var imageOffset: UInt?
+    /// The GNU build ID of the loaded image, in lowercase hex, when it has one.
+    public var buildID: String?
 
     /// Creates a frame.
     public init(
@@ -24,7 +30,9 @@ public struct StackFrame: Sendable, Hashable {
         image: String? = nil,
         file: String? = nil,
         line: Int? = nil,
-        inlined: Bool = false
+        inlined: Bool = false,
+        imageOffset: UInt? = nil,
+        buildID: String? = nil
     ) {
         self.index = index
         self.address = address
@@ -33,5 +41,7 @@ public struct StackFrame: Sendable, Hashable {
         self.file = file
         self.line = line
         self.inlined = inlined
+        self.imageOffset = imageOffset
+        self.buildID = buildID
     }
 }

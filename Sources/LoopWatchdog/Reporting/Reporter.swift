@@ -61,14 +61,24 @@ final class Reporter: Sendable {
         var saidLowMemory = false
     }
 
-    /// Frames named by the dynamic linker only (exported symbols, no file:line): no debug
-    /// information is read, nothing large allocated.
+    /// Frames named by the dynamic linker only (exported symbols, no file:line), with each
+    /// frame's image, offset and build ID: no debug information is read, nothing large
+    /// allocated.
     private static func dynamicLinkerFrames(_ addresses: [UInt]) -> [StackFrame] {
         addresses.enumerated().map { index, address in
+            var frame = LoadedImage.frame(index: index, address: address)
             // A return address points after its call: look up the byte before it.
             let names = DynamicLinkerNames.lookup(index == 0 ? address : address &- 1)
-            return StackFrame(index: index, address: address, symbol: names.symbol, image: names.image.map { String($0.split(separator: "/").last ?? "") })
+            frame.symbol = names.symbol
+            frame.image = frame.image ?? names.image.map { String($0.split(separator: "/").last ?? "") }
+            return frame
         }
+    }
+
+    /// Frames with addresses, images, offsets and build IDs only, for a host that is
+    /// shutting down: what `loop-watchdog symbolicate` resolves later.
+    private static func addressFrames(_ addresses: [UInt]) -> [StackFrame] {
+        addresses.enumerated().map { LoadedImage.frame(index: $0.offset, address: $0.element) }
     }
 
     init(sinks: [any EventSink], logger: Logger? = nil) {
@@ -155,7 +165,7 @@ final class Reporter: Sendable {
             }
             let symbolicate: ([UInt]) -> [StackFrame]
             if self.addressesOnly.load(ordering: .relaxed) {
-                symbolicate = { $0.enumerated().map { StackFrame(index: $0.offset, address: $0.element) } }
+                symbolicate = Self.addressFrames
             } else if !SymbolicationHeadroom.allowsFullSymbolication() {
                 if !symbolicator.saidLowMemory {
                     symbolicator.saidLowMemory = true

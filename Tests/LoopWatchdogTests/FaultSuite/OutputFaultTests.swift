@@ -54,6 +54,20 @@ extension FaultSuite {
             #expect(error.components(separatedBy: "blocked for").count >= 3, "\(error.suffix(3_000))")
         }
 
+        /// The first reports of a fresh process (the executable's symbol indexes still being
+        /// built) and reports that follow one another never wait behind symbolication: each
+        /// stall.began reaches the sinks within a fraction of the threshold after its capture
+        /// (with the toolchain's Runtime module the first waited 0.3 s to seconds, and the
+        /// others behind it). The bound is generous for a shared machine.
+        @Test func stallBeganNeverWaitsBehindSymbolication() async throws {
+            let (result, _) = try await ChildProcess.runHelper(["first-reports"])
+            #expect(int(result, "began") == 4)
+            let lags = try #require(result["lags_ms"] as? [Double])
+            #expect(lags.count == 4 && lags.allSatisfy { $0 < 300 }, "\(lags)")
+            let grown = int(result, "resident_kb_after") - int(result, "resident_kb_before")
+            #expect(grown < 24 << 10, "resident memory grew by \(grown) kB")
+        }
+
         /// The host exits right after a stall without stopping the watchdog, while the
         /// reporter still writes: what was captured reaches the output before the process
         /// ends.

@@ -16,9 +16,9 @@ struct JSONEventFormatterTests {
             {"time":1764196201.123,"event":"stall.began","stall_id":7,"loop":"main","tid":1234,\
             "threshold_ms":100,"blocked_ms":100,"capture":"signal","frames":[\
             {"index":0,"address":"0x00005555deadbeef","symbol":"Demo.sleepBlocking(milliseconds:)",\
-            "image":"loop-watchdog","file":"/src/Demo.swift","line":42,"inlined":false},\
-            {"index":1,"address":"0x00007f1234567890","symbol":null,"image":null,"file":null,\
-            "line":null,"inlined":false}]}
+            "image":"loop-watchdog","image_offset":null,"build_id":null,"file":"/src/Demo.swift","line":42,\
+            "inlined":false},{"index":1,"address":"0x00007f1234567890","symbol":null,"image":null,\
+            "image_offset":null,"build_id":null,"file":null,"line":null,"inlined":false}]}
             """)
     }
 
@@ -53,7 +53,7 @@ struct JSONEventFormatterTests {
         let frames = try #require(object["frames"] as? [[String: Any]])
         #expect(frames.count == 2)
         let full = frames[0]
-        #expect(Set(full.keys) == ["index", "address", "symbol", "image", "file", "line", "inlined"])
+        #expect(Set(full.keys) == ["index", "address", "symbol", "image", "image_offset", "build_id", "file", "line", "inlined"])
         #expect(jsonKind(full["index"]) == .integer)
         #expect(full["index"] as? Int == 0)
         #expect(jsonKind(full["address"]) == .string)
@@ -69,10 +69,22 @@ struct JSONEventFormatterTests {
         let bare = frames[1]
         #expect(bare["index"] as? Int == 1)
         #expect(bare["address"] as? String == "0x00007f1234567890")
-        for key in ["symbol", "image", "file", "line"] {
+        for key in ["symbol", "image", "image_offset", "build_id", "file", "line"] {
             #expect(jsonKind(bare[key]) == .null, "\(key) should be null")
         }
         #expect(jsonKind(bare["inlined"]) == .bool)
+    }
+
+    @Test func frameWithItsImageOffsetAndBuildID() throws {
+        var event = Fixtures.event(.began)
+        event.frames = [
+            StackFrame(index: 0, address: 0x7f00_0002_9d90, image: "libc.so.6", imageOffset: 0x29d90, buildID: "0badc0de")
+        ]
+        let object = try parseJSONObject(formatter.line(for: event, wallClockSeconds: Self.time))
+        let frame = try #require((object["frames"] as? [[String: Any]])?.first)
+        #expect(frame["image_offset"] as? String == "0x29d90")
+        #expect(frame["build_id"] as? String == "0badc0de")
+        #expect(jsonKind(frame["symbol"]) == .null)
     }
 
     @Test func continuingLineWithInlinedFrameAndNoStack() throws {

@@ -63,12 +63,16 @@ struct TextEventFormatterTests {
             StackFrame(index: 1, address: 0x20, symbol: "f()", image: nil, file: "/a.swift", line: nil),
             StackFrame(index: 2, address: 0x30, symbol: "g()", image: nil, file: nil, line: 9),
             StackFrame(index: 3, address: 0x40, symbol: "h()", image: "x", file: "/b.c", line: 1),
+            StackFrame(index: 4, address: 0x50, symbol: nil, image: "libc.so.6", imageOffset: 0x29d90),
+            StackFrame(index: 5, address: 0x60, symbol: "k()", image: "x", file: "/c.c", line: 2, imageOffset: 0x60),
         ]
         #expect(formatter.frameLines(frames) == [
             "  #0  0x0000000000000010  ??? [libc.so.6]",
             "  #1  0x0000000000000020  f() at /a.swift",
             "  #2  0x0000000000000030  g()",
             "  #3  0x0000000000000040  h() at /b.c:1 [x]",
+            "  #4  0x0000000000000050  ??? [libc.so.6+0x29d90]",
+            "  #5  0x0000000000000060  k() at /c.c:2 [x]",
         ])
     }
 

@@ -5,8 +5,9 @@
 /// `"threshold_ms":100,"blocked_ms":100.5,"capture":"signal","frames":[...]}`
 ///
 /// `frames` is present on `began` and `continuing` events only; each frame is
-/// `{"index":0,"address":"0x…","symbol":…,"image":…,"file":…,"line":…,"inlined":false}`
-/// with `null` for unknown values.
+/// `{"index":0,"address":"0x…","symbol":…,"image":…,"image_offset":"0x…","build_id":…,`
+/// `"file":…,"line":…,"inlined":false}` with `null` for unknown values (`image_offset` is
+/// the address in the image's file, what `loop-watchdog symbolicate` resolves).
 ///
 /// A pool's event (``StallEvent/isPool``) has no `tid`, `capture` and `frames`; its `began`
 /// and `continuing` events have `threads` instead, one object per busy worker:
@@ -102,6 +103,10 @@ struct JSONEventFormatter: Sendable {
         json.string(frame.symbol)
         json.key("image")
         json.string(frame.image)
+        json.key("image_offset")
+        json.string(frame.imageOffset.map { "0x" + String($0, radix: 16) })
+        json.key("build_id")
+        json.string(frame.buildID)
         json.key("file")
         json.string(frame.file)
         json.key("line")

@@ -134,6 +134,10 @@ struct TextEventFormatter: Sendable {
             if let image = frame.image {
                 line += " ["
                 line += image.escapedForLogLine
+                // Without file:line, where in the image: for addr2line or `loop-watchdog symbolicate`.
+                if frame.file == nil, let offset = frame.imageOffset {
+                    line += "+0x" + String(offset, radix: 16)
+                }
                 line += "]"
             }
             return line

@@ -45,4 +45,27 @@ struct LoadedImage: Hashable {
 
     /// The image's file name, without its directory.
     var fileName: String { String(path.split(separator: "/").last ?? Substring(path)) }
+
+    /// The build ID in lowercase hex; nil when the image has none.
+    var buildIDText: String? {
+        buildID.isEmpty ? nil : buildID.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// A frame for `address` with what the loaded images say of it: the image's file name,
+    /// the offset in it and its build ID (the vDSO and generated code get none).
+    static func frame(index: Int, address: UInt) -> StackFrame {
+        var frame = StackFrame(index: index, address: address)
+        if case .image(let image) = containing(address) { image.describe(&frame) }
+        return frame
+    }
+
+    /// Sets `frame`'s image name, offset and build ID from this image.
+    func describe(_ frame: inout StackFrame) {
+        frame.image = fileName
+        frame.imageOffset = frame.address &- bias
+        frame.buildID = buildIDText
+    }
 }

@@ -69,7 +69,7 @@ final class Symbolicator {
         let address = key.lookupAddress
         var frame = StackFrame(index: 0, address: key.address)
         if case .image(let image) = LoadedImage.containing(address) {
-            frame.image = image.fileName
+            image.describe(&frame)
             if let file = file(for: image) {
                 let linkAddress = UInt64(address &- image.bias)
                 frame.symbol = file.functionName(at: linkAddress)
