@@ -30,6 +30,8 @@ case "closed-stderr":
     OutputScenarios.closedStandardError()
 case "memory-limit":
     OutputScenarios.memoryLimit(headroomMB: argument(1, default: 64))
+case "flood":
+    FloodScenario.run(seconds: argument(1, default: 3))
 case "first-reports":
     FirstReportScenario.run()
 case "exit-after-stall":
@@ -41,6 +43,6 @@ case "masked-proc":
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall|first-reports|seccomp|masked-proc [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall|first-reports|flood|seccomp|masked-proc [ARGUMENTS]")
 }
 exit(0)

@@ -57,10 +57,20 @@ extension Configuration {
                 default: defaults.whenTraced.description, TextValueParsing.tracedPolicy)?.value
             ?? defaults.whenTraced
 
+        let repeats =
+            repeats
+            ?? resolver.read(
+                .repeats, invalid: "is not a repeat policy (expected backoff or all)",
+                default: defaults.repeats.description, TextValueParsing.repeatPolicy)?.value
+            ?? defaults.repeats
+
+        let summaryInterval = resolver.summaryInterval(code: self.summaryInterval)
+
         resolver.problems += EnvironmentVariable.unknownVariableProblems(in: environment)
         let settings = Settings(
             enabled: enabled, threshold: threshold, explicitInterval: explicitInterval, format: format, output: output,
-            endedLogLevel: endedLogLevel, maxFrames: maxFrames, hangFile: hangFile, whenTraced: whenTraced)
+            endedLogLevel: endedLogLevel, maxFrames: maxFrames, hangFile: hangFile, whenTraced: whenTraced,
+            repeats: repeats, summaryInterval: summaryInterval)
         return (settings, resolver.problems)
     }
 }
@@ -166,6 +176,25 @@ private struct Resolver {
         return clamp(
             value, to: range, from: .environment(variable, raw: raw),
             upperBound: upperBound, text: { $0.configurationText })
+    }
+
+    /// The summary interval from code (`.zero`: off), else the environment (`off`, or a
+    /// duration), else the default, within range; nil when off.
+    mutating func summaryInterval(code: Duration?) -> Duration? {
+        let range = Settings.summaryIntervalRange
+        if let code {
+            guard code != .zero else { return nil }
+            return clamp(
+                code, to: range, from: .code(property: "summaryInterval", shown: code.configurationText),
+                text: { $0.configurationText })
+        }
+        let defaultValue = Settings.default.summaryInterval
+        if let raw = environment[EnvironmentVariable.summaryInterval.rawValue], TextValueParsing.isOff(raw) {
+            return nil
+        }
+        return duration(
+            code: nil, .summaryInterval, name: "summaryInterval", default: defaultValue ?? .seconds(60),
+            range: range, upperBound: "the maximum") ?? defaultValue
     }
 
     /// The frame limit from code, else the environment, else the default, within range.

@@ -40,6 +40,14 @@ public struct Configuration: Sendable, Hashable {
     /// nor reported, and one info line says so. Environment `LOOP_WATCHDOG_WHEN_TRACED`
     /// (`suppress` or `report`); default suppress.
     public var whenTraced: TracedPolicy?
+    /// How the log reports stalls at a site it has reported before (``RepeatPolicy``).
+    /// Environment `LOOP_WATCHDOG_REPEATS` (`backoff` or `all`); default backoff.
+    public var repeats: RepeatPolicy?
+    /// How often the log gets one line with the sites that blocked the most since the last
+    /// such line (only when some stall happened). Environment
+    /// `LOOP_WATCHDOG_SUMMARY_INTERVAL` (a duration from 1 s to 24 h, or `off`); default
+    /// 60 s. `.zero` in code switches it off.
+    public var summaryInterval: Duration?
 
     /// Creates a configuration; every property left `nil` comes from the environment or
     /// its default.
@@ -52,7 +60,9 @@ public struct Configuration: Sendable, Hashable {
         endedLogLevel: Logger.Level? = nil,
         maxFrames: Int? = nil,
         hangFile: String? = nil,
-        whenTraced: TracedPolicy? = nil
+        whenTraced: TracedPolicy? = nil,
+        repeats: RepeatPolicy? = nil,
+        summaryInterval: Duration? = nil
     ) {
         self.enabled = enabled
         self.threshold = threshold
@@ -63,5 +73,7 @@ public struct Configuration: Sendable, Hashable {
         self.maxFrames = maxFrames
         self.hangFile = hangFile
         self.whenTraced = whenTraced
+        self.repeats = repeats
+        self.summaryInterval = summaryInterval
     }
 }

@@ -9,6 +9,8 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case maxFrames = "LOOP_WATCHDOG_MAX_FRAMES"
     case hangFile = "LOOP_WATCHDOG_HANG_FILE"
     case whenTraced = "LOOP_WATCHDOG_WHEN_TRACED"
+    case repeats = "LOOP_WATCHDOG_REPEATS"
+    case summaryInterval = "LOOP_WATCHDOG_SUMMARY_INTERVAL"
 
     /// The prefix of every variable the watchdog reads.
     static let prefix = "LOOP_WATCHDOG"

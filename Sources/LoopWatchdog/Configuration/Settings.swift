@@ -13,6 +13,9 @@ struct Settings: Sendable, Hashable {
     var maxFrames: Int
     var hangFile: String?
     var whenTraced: TracedPolicy
+    var repeats: RepeatPolicy
+    /// Nil when the periodic summary is off.
+    var summaryInterval: Duration?
 
     /// The settings used when neither code nor environment says otherwise.
     static let `default` = Settings(
@@ -24,8 +27,13 @@ struct Settings: Sendable, Hashable {
         endedLogLevel: .warning,
         maxFrames: 64,
         hangFile: nil,
-        whenTraced: .suppress
+        whenTraced: .suppress,
+        repeats: .backoff,
+        summaryInterval: .seconds(60)
     )
+
+    /// The allowed summary intervals.
+    static let summaryIntervalRange: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
 
     /// The allowed frame counts.
     static let maxFramesRange: ClosedRange<Int> = 1...256

@@ -43,6 +43,20 @@ enum TextValueParsing {
         }
     }
 
+    /// `backoff` or `all`, case-insensitive, trimmed.
+    static func repeatPolicy(_ text: String) -> RepeatPolicy? {
+        switch normalized(text) {
+        case "backoff": .backoff
+        case "all": .all
+        default: nil
+        }
+    }
+
+    /// True for the words that switch a periodic summary off: `off`, `0`, `none`, `no`.
+    static func isOff(_ text: String) -> Bool {
+        ["off", "0", "none", "no"].contains(normalized(text))
+    }
+
     /// An optionally negative run of ASCII digits, trimmed. Values beyond `Int` saturate
     /// at `Int.min`/`Int.max`; callers clamp them.
     static func integer(_ text: String) -> Int? {

@@ -143,6 +143,7 @@ final class WatchdogThread: @unchecked Sendable {
             record.pool?.prober.probe(record, now: now)
             index += 1
         }
+        reporter.deliverRepeatsIfDue()
         everyLoopIdle = allIdle && !needsRebuild
         lastTick = now
         lastInterval = threshold.interval(smallestLoopThreshold: smallestOverride)

@@ -49,6 +49,10 @@ final class Reporter: Sendable {
     private let addressesOnly = Atomic<Bool>(false)
     /// Whether ``prepareSymbols()`` was queued.
     private let preparedSymbols = Atomic<Bool>(false)
+    /// When the next line about repeated stalls may be due (monotonic ns; 0: none pending),
+    /// for the watchdog thread's cheap check; and whether a job to say them is queued.
+    private let repeatsDueAt = Atomic<Int64>(0)
+    private let repeatsQueued = Atomic<Bool>(false)
 
     /// Owns the Symbolicator and the ids of stalls found to be no stall; touched only on
     /// `queue`.
@@ -59,6 +63,22 @@ final class Reporter: Sendable {
         var notStalls: Set<UInt64> = []
         /// Whether the warning about too little memory for symbolication was given.
         var saidLowMemory = false
+        /// Which stalls the log reports in full (nil: every one, ``RepeatPolicy/all``).
+        var sites: StallSites?
+        /// The last answer of ``SymbolicationHeadroom`` and when it was asked (it reads
+        /// /proc and cgroup files: asked at most every ``headroomRecheck``).
+        var headroomAllows = true
+        var headroomCheckedAt: Int64?
+
+        static let headroomRecheck: Int64 = 1_000_000_000
+
+        /// Whether a full symbolication fits now, asked again at most once a second.
+        func allowsFullSymbolication(now: Int64) -> Bool {
+            if let checkedAt = headroomCheckedAt, now - checkedAt < Self.headroomRecheck { return headroomAllows }
+            headroomAllows = SymbolicationHeadroom.allowsFullSymbolication()
+            headroomCheckedAt = now
+            return headroomAllows
+        }
     }
 
     /// Frames named by the dynamic linker only (exported symbols, no file:line), with each
@@ -81,10 +101,18 @@ final class Reporter: Sendable {
         addresses.enumerated().map { LoadedImage.frame(index: $0.offset, address: $0.element) }
     }
 
-    init(sinks: [any EventSink], logger: Logger? = nil) {
+    /// A reporter delivering to `sinks`; the log sinks among them get every stall in full
+    /// under ``RepeatPolicy/all``, the first of each site under ``RepeatPolicy/backoff``.
+    init(
+        sinks: [any EventSink], logger: Logger? = nil, repeats: RepeatPolicy = .all,
+        summaryInterval: Duration? = nil
+    ) {
         self.sinks = sinks
         self.symbolicator = SymbolicatorBox()
         self.logger = logger
+        if repeats == .backoff {
+            symbolicator.sites = StallSites(summaryInterval: summaryInterval.map(\.clampedNanoseconds))
+        }
     }
 
     /// A reporter with the sinks `settings` ask for, in delivery order: the hang file first
@@ -106,7 +134,7 @@ final class Reporter: Sendable {
         }
         sinks.append(MetricsEventSink(factory: metricsFactory))
         if let onEvent { sinks.append(ClosureEventSink(handler: onEvent)) }
-        self.init(sinks: sinks, logger: logger)
+        self.init(sinks: sinks, logger: logger, repeats: settings.repeats, summaryInterval: settings.summaryInterval)
     }
 
     /// JSON lines to `output`; to standard error, with a warning, when the file cannot be
@@ -158,7 +186,7 @@ final class Reporter: Sendable {
             var event = pending.event
             // A loop's stall (not a pool's, which may turn out to be no stall below) goes to
             // the sinks that want it at once, before symbolication.
-            if event.kind != .ended && !pending.addresses.isEmpty {
+            if event.kind != .ended && !pending.addresses.isEmpty && sinks.contains(where: \.wantsFramesEarly) {
                 var early = event
                 early.frames = Self.dynamicLinkerFrames(pending.addresses)
                 for sink in sinks where sink.wantsFramesEarly { sink.emit(early) }
@@ -166,7 +194,7 @@ final class Reporter: Sendable {
             let symbolicate: ([UInt]) -> [StackFrame]
             if self.addressesOnly.load(ordering: .relaxed) {
                 symbolicate = Self.addressFrames
-            } else if !SymbolicationHeadroom.allowsFullSymbolication() {
+            } else if !symbolicator.allowsFullSymbolication(now: lwd_monotonic_ns()) {
                 if !symbolicator.saidLowMemory {
                     symbolicator.saidLowMemory = true
                     logger?.warning(
@@ -196,9 +224,12 @@ final class Reporter: Sendable {
                 if event.kind == .ended { symbolicator.notStalls.remove(event.stallID) }
                 return
             }
-            for sink in sinks {
+            let now = lwd_monotonic_ns()
+            let verdict = symbolicator.sites?.decide(event, now: now) ?? .report
+            for sink in sinks where verdict == .report || !sink.isLog {
                 sink.emit(event)
             }
+            self.sayRepeats(now: now, all: false)
         }
         if !queued {
             dropped.add(1, ordering: .relaxed)
@@ -210,11 +241,38 @@ final class Reporter: Sendable {
         queue.shutdown()
     }
 
+    /// Watchdog thread, at each tick: queues the lines about repeated stalls once they are
+    /// due. One load while none is pending; the clock is read only when one is.
+    func deliverRepeatsIfDue() {
+        let due = repeatsDueAt.load(ordering: .relaxed)
+        guard due != 0, lwd_monotonic_ns() >= due, !repeatsQueued.exchange(true, ordering: .relaxed) else { return }
+        let queued = queue.async { [self] in
+            repeatsQueued.store(false, ordering: .relaxed)
+            sayRepeats(now: lwd_monotonic_ns(), all: false)
+        }
+        if !queued { repeatsQueued.store(false, ordering: .relaxed) }
+    }
+
+    /// Reporter queue: gives the log sinks the repeats lines (and summary) due at `now`, or
+    /// every pending one when `all`, and publishes when the next may be due.
+    private func sayRepeats(now: Int64, all: Bool) {
+        guard symbolicator.sites != nil else { return }
+        let (repeats, summary) = all
+            ? symbolicator.sites!.everything(now: now) : symbolicator.sites!.due(now: now)
+        for sink in sinks where sink.isLog {
+            for line in repeats { sink.emit(line) }
+            if let summary { sink.emit(summary) }
+        }
+        repeatsDueAt.store(symbolicator.sites!.nextDue.map { max($0, 1) } ?? 0, ordering: .relaxed)
+    }
+
     /// For a host that stops: waits for every queued event for ``flushTimeout``, then
     /// delivers what is left with addresses only, for ``hurryTimeout`` more. Returns false
     /// when events were still undelivered then (an output that takes no writes).
     @discardableResult
     func flushForShutdown() -> Bool {
+        // The counts of repeated stalls not said yet go out before the process ends.
+        _ = queue.async { [self] in sayRepeats(now: lwd_monotonic_ns(), all: true) }
         if flush(timeout: Self.flushTimeout) { return true }
         addressesOnly.store(true, ordering: .relaxed)
         defer { addressesOnly.store(false, ordering: .relaxed) }

@@ -13,6 +13,8 @@ extension FaultSuite {
             defer { unlink(output) }
             var environment = [
             "LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": output, "LOOP_WATCHDOG_THRESHOLD": "100ms",
+            // Three stalls of one site: each one logged, not counted.
+            "LOOP_WATCHDOG_REPEATS": "all",
             // LeakSanitizer cannot run under ptrace; without AddressSanitizer this is unused.
             "ASAN_OPTIONS": "detect_leaks=0",
         ]

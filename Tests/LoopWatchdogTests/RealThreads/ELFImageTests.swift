@@ -22,20 +22,20 @@ struct ELFImageTests {
         init(_ description: String) { self.description = description }
     }
 
-    /// llvm-symbolizer's answers (line table only: no inlined frames) for `addresses`.
-    private static func llvmSymbolizer(_ path: String, _ addresses: [UInt64]) throws -> [(function: String, file: String, line: Int)?] {
+    /// llvm-symbolizer's answers (line table only: no inlined frames) for `addresses`. Run
+    /// through ChildProcess (posix_spawn and waitpid), not Foundation's Process, whose
+    /// waitUntilExit can miss the exit of a child in a process whose threads block signals.
+    private static func llvmSymbolizer(_ path: String, _ addresses: [UInt64]) async throws -> [(function: String, file: String, line: Int)?] {
         let tool = ["/usr/bin/llvm-symbolizer", "\(ProcessInfo.processInfo.environment["TOOLCHAIN_BIN"] ?? "")/llvm-symbolizer"]
             .first { FileManager.default.isExecutableFile(atPath: $0) }
         let symbolizer = try #require(tool, "llvm-symbolizer (part of the Swift toolchain) not found")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: symbolizer)
-        process.arguments = ["--obj=\(path)", "--no-inlines", "--no-demangle", "--functions=linkage", "--output-style=JSON"]
-            + addresses.map { "0x" + String($0, radix: 16) }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let child = try ChildProcess(
+            symbolizer,
+            ["--obj=\(path)", "--no-inlines", "--no-demangle", "--functions=linkage", "--output-style=JSON"]
+                + addresses.map { "0x" + String($0, radix: 16) })
+        let status = try await child.waitForExit()
+        try #require(status == 0, "llvm-symbolizer: \(child.standardError)")
+        let data = Data(child.standardOutput.utf8)
         let entries = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         return entries.map { entry in
             guard let symbol = (entry["Symbol"] as? [[String: Any]])?.first,
@@ -46,7 +46,7 @@ struct ELFImageTests {
         }
     }
 
-    @Test func fileAndLineAgreeWithLLVMSymbolizerAcrossTheBinary() throws {
+    @Test func fileAndLineAgreeWithLLVMSymbolizerAcrossTheBinary() async throws {
         let loaded = try Self.testBinary()
         let image = try #require(ELFImage(path: loaded.path))
         // Addresses spread evenly over the image's segments, at odd offsets (inside
@@ -55,7 +55,7 @@ struct ELFImageTests {
         let high = UInt64(loaded.range.upperBound - loaded.bias)
         let step = (high - low) / 600
         let addresses = (0..<600).map { low + UInt64($0) * step + 7 }
-        let expected = try Self.llvmSymbolizer(loaded.path, addresses)
+        let expected = try await Self.llvmSymbolizer(loaded.path, addresses)
         var compared = 0
         var mismatches: [String] = []
         for (address, reference) in zip(addresses, expected) {
@@ -73,14 +73,14 @@ struct ELFImageTests {
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(compared): \(mismatches.prefix(10))")
     }
 
-    @Test func functionNamesAgreeWithLLVMSymbolizer() throws {
+    @Test func functionNamesAgreeWithLLVMSymbolizer() async throws {
         let loaded = try Self.testBinary()
         let image = try #require(ELFImage(path: loaded.path))
         let low = UInt64(loaded.range.lowerBound - loaded.bias)
         let high = UInt64(loaded.range.upperBound - loaded.bias)
         let step = (high - low) / 600
         let addresses = (0..<600).map { low + UInt64($0) * step + 5 }
-        let expected = try Self.llvmSymbolizer(loaded.path, addresses)
+        let expected = try await Self.llvmSymbolizer(loaded.path, addresses)
         var compared = 0
         var unnamed = 0
         var mismatches: [String] = []

@@ -107,6 +107,11 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         Case(variable: .hangFile, value: "/var/tmp/hangs.txt") { $0.hangFile = "/var/tmp/hangs.txt" },
         Case(variable: .whenTraced, value: "report") { $0.whenTraced = .report },
         Case(variable: .whenTraced, value: "SUPPRESS") { $0.whenTraced = .suppress },
+        Case(variable: .repeats, value: "all") { $0.repeats = .all },
+        Case(variable: .repeats, value: " Backoff ") { $0.repeats = .backoff },
+        Case(variable: .summaryInterval, value: "5m") { $0.summaryInterval = .seconds(300) },
+        Case(variable: .summaryInterval, value: "off") { $0.summaryInterval = nil },
+        Case(variable: .summaryInterval, value: "0") { $0.summaryInterval = nil },
     ]
 
     @Test(arguments: cases)
@@ -127,12 +132,14 @@ private func isSingleSafeLine(_ text: String) -> Bool {
             "LOOP_WATCHDOG": "yes", "LOOP_WATCHDOG_THRESHOLD": "2s", "LOOP_WATCHDOG_INTERVAL": "50ms",
             "LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": "/tmp/x", "LOOP_WATCHDOG_ENDED_LEVEL": "info",
             "LOOP_WATCHDOG_MAX_FRAMES": "32", "LOOP_WATCHDOG_HANG_FILE": "/tmp/h",
-            "LOOP_WATCHDOG_WHEN_TRACED": "report",
+            "LOOP_WATCHDOG_WHEN_TRACED": "report", "LOOP_WATCHDOG_REPEATS": "all",
+            "LOOP_WATCHDOG_SUMMARY_INTERVAL": "10s",
         ])
         #expect(problems.isEmpty)
         #expect(settings == Settings(
             enabled: true, threshold: .seconds(2), explicitInterval: .milliseconds(50), format: .json, output: .file("/tmp/x"),
-            endedLogLevel: .info, maxFrames: 32, hangFile: "/tmp/h", whenTraced: .report))
+            endedLogLevel: .info, maxFrames: 32, hangFile: "/tmp/h", whenTraced: .report, repeats: .all,
+            summaryInterval: .seconds(10)))
     }
 }
 
@@ -175,6 +182,11 @@ private func isSingleSafeLine(_ text: String) -> Bool {
              read: { "\($0.whenTraced)" }, fromCode: "report", fromEnvironment: "suppress", byDefault: "suppress"),
         Case(variable: .whenTraced, code: Configuration(whenTraced: .suppress), environmentValue: "report",
              read: { "\($0.whenTraced)" }, fromCode: "suppress", fromEnvironment: "report", byDefault: "suppress"),
+        Case(variable: .repeats, code: Configuration(repeats: .all), environmentValue: "backoff",
+             read: { "\($0.repeats)" }, fromCode: "all", fromEnvironment: "backoff", byDefault: "backoff"),
+        Case(variable: .summaryInterval, code: Configuration(summaryInterval: .seconds(5)), environmentValue: "2m",
+             read: { $0.summaryInterval?.configurationText ?? "off" }, fromCode: "5 s", fromEnvironment: "120 s",
+             byDefault: "60 s"),
     ]
 
     @Test(arguments: cases)
@@ -202,12 +214,14 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         let environment = Dictionary(uniqueKeysWithValues: EnvironmentVariable.allCases.map { ($0.rawValue, "banana") })
         let code = Configuration(
             enabled: true, threshold: .milliseconds(200), interval: .milliseconds(20), format: .json, output: "-",
-            endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report)
+            endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report, repeats: .all,
+            summaryInterval: .zero)
         let (settings, problems) = resolve(code, environment)
         #expect(problems.isEmpty)
         #expect(settings == Settings(
             enabled: true, threshold: .milliseconds(200), explicitInterval: .milliseconds(20), format: .json,
-            output: .standardError, endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report))
+            output: .standardError, endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report,
+            repeats: .all, summaryInterval: nil))
     }
 }
 
@@ -435,7 +449,14 @@ private func isSingleSafeLine(_ text: String) -> Bool {
             if !blank && !tooLong { settings.output = .file(value); return (settings, false) }
         case .hangFile:
             if !blank && !tooLong { settings.hangFile = value; return (settings, false) }
-        case .format, .endedLogLevel, .whenTraced:
+        case .summaryInterval:
+            switch value {
+            case "0": settings.summaryInterval = nil; return (settings, false)
+            case "5 ms": settings.summaryInterval = .seconds(1)
+            case "1e30s", "99999999999999999999ms", longNumber: settings.summaryInterval = .seconds(86_400)
+            default: break
+            }
+        case .format, .endedLogLevel, .whenTraced, .repeats:
             break
         }
         return (settings, true)
@@ -453,6 +474,8 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         case .maxFrames: "\(settings.maxFrames)"
         case .hangFile: settings.hangFile ?? "no hang file"
         case .whenTraced: settings.whenTraced.description
+        case .repeats: settings.repeats.description
+        case .summaryInterval: settings.summaryInterval?.configurationText ?? "off"
         }
     }
 

@@ -10,10 +10,30 @@ protocol EventSink: Sendable {
     /// can take seconds the first time): it is given the event first with frames named by
     /// the dynamic linker only, then again symbolicated.
     var wantsFramesEarly: Bool { get }
+
+    /// True for the log (text or JSON lines): the sink whose repeats ``RepeatPolicy``
+    /// limits. Other sinks get every event.
+    var isLog: Bool { get }
+
+    /// Delivers a line about a site's repeated stalls (log sinks only).
+    func emit(_ repeats: StallSiteRepeats)
+
+    /// Delivers the periodic summary of the sites that blocked the most (log sinks only).
+    func emit(_ summary: StallSiteSummary)
 }
 
 extension EventSink {
     var wantsFramesEarly: Bool { false }
+    var isLog: Bool { false }
+    func emit(_ repeats: StallSiteRepeats) {}
+    func emit(_ summary: StallSiteSummary) {}
+}
+
+/// The wall clock in seconds, for the `time` field of JSON lines.
+func wallClockSeconds() -> Double {
+    var clock = timespec()
+    clock_gettime(CLOCK_REALTIME, &clock)
+    return Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
 }
 
 /// Logs events through swift-log: `began` and `continuing` at warning, `ended` at the
@@ -23,6 +43,8 @@ struct LoggerEventSink: EventSink {
     let endedLevel: Logger.Level
     let formatter = TextEventFormatter()
 
+    var isLog: Bool { true }
+
     func emit(_ event: StallEvent) {
         let level: Logger.Level = event.kind == .ended ? endedLevel : .warning
         logger.log(
@@ -30,6 +52,15 @@ struct LoggerEventSink: EventSink {
             "\(formatter.message(for: event))",
             metadata: formatter.metadata(for: event)
         )
+    }
+
+    func emit(_ repeats: StallSiteRepeats) {
+        logger.warning(
+            "\(StallSiteFormatting.message(for: repeats))", metadata: StallSiteFormatting.metadata(for: repeats))
+    }
+
+    func emit(_ summary: StallSiteSummary) {
+        logger.info("\(StallSiteFormatting.message(for: summary))", metadata: ["event": "stall.summary"])
     }
 }
 
@@ -45,10 +76,18 @@ final class JSONLinesEventSink: EventSink, @unchecked Sendable {
         self.output = output
     }
 
+    var isLog: Bool { true }
+
+    func emit(_ repeats: StallSiteRepeats) {
+        output.write(StallSiteFormatting.jsonLine(for: repeats, wallClockSeconds: wallClockSeconds()))
+    }
+
+    func emit(_ summary: StallSiteSummary) {
+        output.write(StallSiteFormatting.jsonLine(for: summary, wallClockSeconds: wallClockSeconds()))
+    }
+
     func emit(_ event: StallEvent) {
-        var clock = timespec()
-        clock_gettime(CLOCK_REALTIME, &clock)
-        let seconds = Double(clock.tv_sec) + Double(clock.tv_nsec) / 1e9
+        let seconds = wallClockSeconds()
         var event = event
         var line = formatter.line(for: event, wallClockSeconds: seconds)
         if let limit = output.lineLimit {
