@@ -1,6 +1,7 @@
 // Readers of /proc/self: what a thread is doing, which signals it blocks, and whether a
 // tracer is attached. Never called from the signal handler.
 #include "CLoopWatchdog.h"
+#include "proc_read.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,8 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-// Reads a small /proc file into `buffer` (NUL-terminated). Returns length or -errno.
-static ssize_t read_small_file(const char *path, char *buffer, size_t capacity) {
+ssize_t lwd_read_small_file(const char *path, char *buffer, size_t capacity) {
     int fd;
     do { fd = open(path, O_RDONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
     if (fd < 0) return errno == ENOENT ? -ESRCH : -errno;
@@ -34,9 +34,7 @@ static ssize_t read_small_file(const char *path, char *buffer, size_t capacity) 
     return (ssize_t)used;
 }
 
-// Reads a /proc file kept open (see lwd_open_thread_proc_file) from its start into
-// `buffer` (NUL-terminated). Returns length, -ESRCH when its thread is gone, or -errno.
-static ssize_t read_open_file(int fd, char *buffer, size_t capacity) {
+ssize_t lwd_read_open_file(int fd, char *buffer, size_t capacity) {
     size_t used = 0;
     while (used + 1 < capacity) {
         ssize_t n = pread(fd, buffer + used, capacity - 1 - used, (off_t)used);
@@ -65,14 +63,14 @@ int lwd_read_syscall_state(pid_t tid, lwd_syscall_state *state) {
     char path[64];
     char text[256];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    ssize_t length = read_small_file(path, text, sizeof text);
+    ssize_t length = lwd_read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
     return parse_syscall_state(text, state);
 }
 
 int lwd_read_syscall_state_fd(int fd, lwd_syscall_state *state) {
     char text[256];
-    ssize_t length = read_open_file(fd, text, sizeof text);
+    ssize_t length = lwd_read_open_file(fd, text, sizeof text);
     if (length < 0) return (int)length;
     return parse_syscall_state(text, state);
 }
@@ -183,14 +181,14 @@ int lwd_read_blocked_signals(pid_t tid, uint64_t *mask) {
     char path[64];
     char text[4096];
     snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
-    ssize_t length = read_small_file(path, text, sizeof text);
+    ssize_t length = lwd_read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
     return parse_blocked_signals(text, mask);
 }
 
 int lwd_read_blocked_signals_fd(int fd, uint64_t *mask) {
     char text[4096];
-    ssize_t length = read_open_file(fd, text, sizeof text);
+    ssize_t length = lwd_read_open_file(fd, text, sizeof text);
     if (length < 0) return (int)length;
     return parse_blocked_signals(text, mask);
 }
@@ -227,7 +225,7 @@ int lwd_read_thread_name(pid_t tid, char *buffer, size_t capacity) {
     char text[64];
     if (capacity == 0) return -EINVAL;
     snprintf(path, sizeof path, "/proc/self/task/%d/comm", (int)tid);
-    ssize_t length = read_small_file(path, text, sizeof text);
+    ssize_t length = lwd_read_small_file(path, text, sizeof text);
     if (length < 0) {
         buffer[0] = '\0';
         return (int)length;
@@ -244,7 +242,7 @@ int lwd_read_thread_schedstat(pid_t tid, int64_t *on_cpu_ns, int64_t *waiting_ns
     char path[64];
     char text[128];
     snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
-    ssize_t length = read_small_file(path, text, sizeof text);
+    ssize_t length = lwd_read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
     unsigned long long on_cpu = 0, waiting = 0;
     if (sscanf(text, "%llu %llu", &on_cpu, &waiting) != 2) return -EINVAL;
@@ -259,7 +257,7 @@ int lwd_read_thread_run_state(pid_t tid) {
     char path[64];
     char text[512];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    ssize_t length = read_small_file(path, text, sizeof text);
+    ssize_t length = lwd_read_small_file(path, text, sizeof text);
     if (length < 0) return (int)length;
     // "tid (comm) S ...": the name may hold spaces and parentheses, so find the last ')'.
     const char *end = strrchr(text, ')');
@@ -269,7 +267,7 @@ int lwd_read_thread_run_state(pid_t tid) {
 
 int lwd_tracer_pid(void) {
     char text[4096];
-    ssize_t length = read_small_file("/proc/self/status", text, sizeof text);
+    ssize_t length = lwd_read_small_file("/proc/self/status", text, sizeof text);
     if (length < 0) return (int)length;
     const char *field = find_field(text, "TracerPid:");
     if (!field) return -EPROTO;

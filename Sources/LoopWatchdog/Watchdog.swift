@@ -227,6 +227,7 @@ public final class Watchdog: Sendable {
     func makeThreadBody(capturer: StackCapturer) -> WatchdogThread {
         WatchdogThread(
             registry: registry, reporter: reporter, threshold: liveThreshold, sleeper: sleeper,
-            idleGate: idleGate, logger: logger, whenTraced: settings.whenTraced, capturer: capturer)
+            idleGate: idleGate, logger: logger, whenTraced: settings.whenTraced, capturer: capturer,
+            sampleInterval: settings.sampleInterval, maxSamples: settings.maxSamples)
     }
 }

@@ -258,3 +258,16 @@ int lwd_test_mask_proc(void) {
     if (mount("none", "/proc", "tmpfs", MS_RDONLY, NULL) != 0) return -errno;
     return 0;
 }
+
+int lwd_test_pin_to_first_cpu(void) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return -errno;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed)) continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        return sched_setaffinity(0, sizeof one, &one) == 0 ? 0 : -errno;
+    }
+    return -ESRCH;
+}

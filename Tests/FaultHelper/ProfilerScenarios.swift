@@ -56,6 +56,12 @@ enum ProfilerScenarios {
         fields["late_dropped"] = after.late_ours_dropped - before.late_ours_dropped
         fields["profiler_saw_ours"] = fromUs
         fields["watchdog_handler_installed"] = lwd_signal_capture_is_installed()
+        // Each stall is sampled while it lasts, the began stack first: a spinning thread
+        // only by signal.
+        let samples = events.all.filter { $0.kind == .ended }.compactMap(\.samples)
+        fields["samples"] = samples.map(\.count).reduce(0, +)
+        fields["samples_by_signal"] = samples.flatMap(\.stacks).filter { $0.capture == .signal }.map(\.count).reduce(0, +)
+        fields["samples_other"] = samples.map(\.otherCount).reduce(0, +)
         printResult(fields)
     }
 

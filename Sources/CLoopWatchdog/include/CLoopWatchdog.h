@@ -137,6 +137,52 @@ int lwd_open_thread_schedstat(void);
 /// SIGSTOP, or in a paused virtual machine, counts in neither; time starved of CPU does.
 int64_t lwd_thread_scheduled_ns(int fd);
 
+// MARK: - Accounting over a stall (accounting.c)
+
+/// What the kernel counted for one thread: -1 for what could not be read.
+typedef struct {
+    /// Time on a CPU and time runnable waiting for one (schedstat), in nanoseconds.
+    int64_t on_cpu_ns;
+    int64_t waiting_ns;
+    /// Bytes passed through read-like and write-like system calls (rchar and wchar of
+    /// /proc/self/task/TID/io), from the page cache or a device, files and sockets alike.
+    int64_t read_bytes;
+    int64_t written_bytes;
+} lwd_thread_accounting;
+
+/// Reads thread `tid`'s accounting, through `schedstat_fd` and `io_fd` (its
+/// /proc/self/task/TID/schedstat and io, kept open by lwd_open_thread_proc_file) or, where
+/// one is negative, through the file's path. Returns 0 (fields it could not read are -1),
+/// or -ESRCH when the thread is gone.
+int lwd_read_thread_accounting(pid_t tid, int schedstat_fd, int io_fd, lwd_thread_accounting *accounting);
+
+/// Opens the cpu.stat of this process's cgroup: cgroup v1's cpu controller (then *is_v1 is
+/// 1: `throttled_time` in ns) or cgroup v2 (`throttled_usec`). Returns the fd or -errno.
+int lwd_open_cgroup_cpu_stat(int *is_v1);
+
+/// The total time the cgroup's tasks were throttled by its CPU quota, in ns, or -1.
+int64_t lwd_read_cgroup_throttled_ns(int fd, int is_v1);
+
+/// Opens /proc/pressure/cpu (PSI). Returns the fd, or -errno where the kernel lacks it.
+int lwd_open_cpu_pressure(void);
+
+/// The total time some runnable task waited for a CPU ("some total"), in ns, or -1.
+int64_t lwd_read_cpu_pressure_ns(int fd);
+
+/// What kind of file this process's descriptor `fd` is.
+enum {
+    LWD_FD_OTHER = 0,
+    /// A regular file, a directory or a block device.
+    LWD_FD_FILE = 1,
+    LWD_FD_SOCKET = 2,
+    LWD_FD_PIPE = 3,
+    /// A character device: a terminal, /dev/null...
+    LWD_FD_DEVICE = 4,
+};
+
+/// The kind of descriptor `fd` (LWD_FD_*), or -errno (closed since).
+int lwd_describe_fd(int fd);
+
 // MARK: - Capture by signal
 
 /// Installs the SIGPROF handler (SA_SIGINFO | SA_RESTART), chaining to the

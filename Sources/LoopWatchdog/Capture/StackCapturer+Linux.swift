@@ -31,6 +31,8 @@ final class StackCapturer {
         var interruptedNanoseconds: Int64
         /// For a stack taken without a signal: the system call the thread was parked in.
         var parkedSyscall: Int64? = nil
+        /// What /proc said the thread was doing just before the capture.
+        var state: SampleState = .unknown
 
         /// True when the thread was parked in epoll_wait (or epoll_pwait, epoll_pwait2): an
         /// event loop waiting for work, not blocked.
@@ -88,6 +90,41 @@ final class StackCapturer {
     /// Captures the stack of thread `threadID`; `procFiles` are its /proc files kept open
     /// (``ThreadProcFiles/none`` reads them by path).
     func capture(threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles = .none) -> Capture {
+        let raw = captureIntoBuffer(
+            threadID: threadID, pidfd: pidfd, stackHigh: stackHigh, procFiles: procFiles, signalFreeWhenParked: false)
+        return Capture(
+            outcome: raw.outcome, addresses: Array(buffer[0..<raw.count]), interruptedNanoseconds: raw.interrupted,
+            parkedSyscall: raw.outcome == .syscall ? raw.state.number : nil, state: SampleState(raw.state))
+    }
+
+    /// One more sample of a stall in progress: like `capture`, but a thread parked in any
+    /// system call is unwound without a signal (not only in calls a signal would cut short),
+    /// and the addresses are lent to `body` from the preallocated buffer instead of being
+    /// copied. `body` also gets what /proc said the thread was doing (`running` 1 when it
+    /// was on a CPU or runnable; 0 parked in `number`; -1 unknown).
+    func sample<Result>(
+        threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles,
+        _ body: (CaptureOutcome, UnsafeBufferPointer<UInt>, lwd_syscall_state) -> Result
+    ) -> Result {
+        let raw = captureIntoBuffer(
+            threadID: threadID, pidfd: pidfd, stackHigh: stackHigh, procFiles: procFiles, signalFreeWhenParked: true)
+        return buffer.withUnsafeBufferPointer { frames in
+            body(raw.outcome, UnsafeBufferPointer(rebasing: frames[0..<raw.count]), raw.state)
+        }
+    }
+
+    /// What a capture left: its outcome, how many addresses it wrote into `buffer`, and the
+    /// thread's system call state as read before it.
+    private struct RawCapture {
+        var outcome: CaptureOutcome
+        var count: Int = 0
+        var interrupted: Int64 = 0
+        var state = lwd_syscall_state(running: -1, number: 0, arguments: (0, 0, 0, 0, 0, 0), stack_pointer: 0, program_counter: 0)
+    }
+
+    private func captureIntoBuffer(
+        threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles, signalFreeWhenParked: Bool
+    ) -> RawCapture {
         var state = lwd_syscall_state()
         let stateResult = procFiles.syscall >= 0
             ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
@@ -101,7 +138,7 @@ final class StackCapturer {
         // unreadable) a signal might cut a sleep short: none is sent.
         guard stateResult == 0 else { return failure("syscall-state-unreadable-errno-\(-stateResult)") }
         let parked = state.running == 0
-        if parked && lwd_syscall_interrupted_by_signal(&state) != 0 {
+        if parked && (signalFreeWhenParked || lwd_syscall_interrupted_by_signal(&state) != 0) {
             return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }
         var blocked: UInt64 = 0
@@ -110,35 +147,35 @@ final class StackCapturer {
         if maskResult == -ESRCH { return failure("thread-exited") }
         if maskResult == 0 && blocked & Self.sigprofBit != 0 {
             if parked { return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh)) }
-            return sameThread(pidfd, failure("sigprof-blocked"))
+            return sameThread(pidfd, failure("sigprof-blocked", state: state))
         }
         if parked && handlerInstallError == nil && lwd_signal_capture_is_installed() == 0 {
             // Another SIGPROF handler replaced ours: no signal, but a parked thread can
             // still be unwound without one.
             return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }
-        return interrupt(threadID: threadID, pidfd: pidfd)
+        var capture = interrupt(threadID: threadID, pidfd: pidfd)
+        capture.state = state
+        return capture
     }
 
     /// `capture`, unless the pidfd says the loop's thread has exited: then what /proc said
     /// may have been about a newer thread that got the same tid.
-    private func sameThread(_ pidfd: Int32, _ capture: Capture) -> Capture {
+    private func sameThread(_ pidfd: Int32, _ capture: RawCapture) -> RawCapture {
         guard pidfd >= 0, lwd_thread_pidfd_alive(pidfd) == 0 else { return capture }
         return failure("thread-exited")
     }
 
-    private func unwindParked(_ state: lwd_syscall_state, stackHigh: UInt) -> Capture {
+    private func unwindParked(_ state: lwd_syscall_state, stackHigh: UInt) -> RawCapture {
         let count = buffer.withUnsafeMutableBufferPointer { frames in
             lwd_unwind_parked_thread(
                 state.program_counter, state.stack_pointer, stackHigh, frames.baseAddress, Int32(maxFrames))
         }
-        guard count > 0 else { return failure("syscall-unwind-failed") }
-        return Capture(
-            outcome: .syscall, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: 0,
-            parkedSyscall: state.number)
+        guard count > 0 else { return failure("syscall-unwind-failed", state: state) }
+        return RawCapture(outcome: .syscall, count: Int(count), state: state)
     }
 
-    private func interrupt(threadID: Int32, pidfd: Int32) -> Capture {
+    private func interrupt(threadID: Int32, pidfd: Int32) -> RawCapture {
         var count: Int32 = 0
         var interrupted: Int64 = 0
         var error: Int32 = 0
@@ -149,8 +186,7 @@ final class StackCapturer {
         }
         switch status {
         case LWD_CAPTURE_OK:
-            return Capture(
-                outcome: .signal, addresses: Array(buffer[0..<Int(count)]), interruptedNanoseconds: interrupted)
+            return RawCapture(outcome: .signal, count: Int(count), interrupted: interrupted)
         case LWD_CAPTURE_THREAD_GONE: return failure("thread-exited")
         case LWD_CAPTURE_TIMED_OUT: return failure("signal-timed-out")
         case LWD_CAPTURE_NOT_INSTALLED:
@@ -161,7 +197,11 @@ final class StackCapturer {
         }
     }
 
-    private func failure(_ reason: String) -> Capture {
-        Capture(outcome: .unavailable(reason), addresses: [], interruptedNanoseconds: 0)
+    private func failure(_ reason: String) -> RawCapture {
+        RawCapture(outcome: .unavailable(reason))
+    }
+
+    private func failure(_ reason: String, state: lwd_syscall_state) -> RawCapture {
+        RawCapture(outcome: .unavailable(reason), state: state)
     }
 }

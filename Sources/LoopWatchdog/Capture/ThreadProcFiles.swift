@@ -1,6 +1,6 @@
 import CLoopWatchdog
 
-/// A thread's /proc/self/task/TID/syscall and status, opened once. Read from offset 0 they
+/// A thread's /proc/self/task/TID/syscall, status, schedstat and io, opened once. Read from offset 0 they
 /// cost one pread each instead of open, read and close, and they stay bound to the thread:
 /// once it has exited they answer ESRCH, whoever gets its id next.
 struct ThreadProcFiles: Sendable {
@@ -8,18 +8,31 @@ struct ThreadProcFiles: Sendable {
     var syscall: Int32
     /// fd of /proc/self/task/TID/status, or a negative errno.
     var status: Int32
+    /// fd of /proc/self/task/TID/schedstat, or a negative errno.
+    var schedstat: Int32
+    /// fd of /proc/self/task/TID/io, or a negative errno.
+    var io: Int32
 
-    /// Opens both files of thread `threadID`.
+    /// Opens the files of thread `threadID`.
     init(threadID: Int32) {
         syscall = lwd_open_thread_proc_file(threadID, "syscall")
         status = lwd_open_thread_proc_file(threadID, "status")
+        schedstat = lwd_open_thread_proc_file(threadID, "schedstat")
+        io = lwd_open_thread_proc_file(threadID, "io")
     }
 
     /// No files: readers go through paths.
-    static let none = ThreadProcFiles(syscall: -1, status: -1)
+    static let none = ThreadProcFiles(syscall: -1, status: -1, schedstat: -1, io: -1)
 
-    private init(syscall: Int32, status: Int32) {
+    private init(syscall: Int32, status: Int32, schedstat: Int32, io: Int32) {
         self.syscall = syscall
         self.status = status
+        self.schedstat = schedstat
+        self.io = io
+    }
+
+    /// Closes the files that are open.
+    func close() {
+        for fd in [syscall, status, schedstat, io] where fd >= 0 { lwd_close_fd(fd) }
     }
 }

@@ -47,7 +47,9 @@ extension Configuration {
                 default: defaults.endedLogLevel.rawValue, TextValueParsing.logLevel)?.value
             ?? defaults.endedLogLevel
 
-        let maxFrames = resolver.maxFrames(code: self.maxFrames)
+        let maxFrames = resolver.count(
+            code: self.maxFrames, .maxFrames, name: "maxFrames", default: defaults.maxFrames,
+            range: Settings.maxFramesRange)
         let hangFile = resolver.hangFile(code: self.hangFile)
 
         let whenTraced =
@@ -65,12 +67,17 @@ extension Configuration {
             ?? defaults.repeats
 
         let summaryInterval = resolver.summaryInterval(code: self.summaryInterval)
+        let sampleInterval = resolver.sampleInterval(code: self.sampleInterval)
+        let maxSamples = resolver.count(
+            code: self.maxSamples, .maxSamples, name: "maxSamples", default: defaults.maxSamples,
+            range: Settings.maxSamplesRange)
 
         resolver.problems += EnvironmentVariable.unknownVariableProblems(in: environment)
         let settings = Settings(
             enabled: enabled, threshold: threshold, explicitInterval: explicitInterval, format: format, output: output,
             endedLogLevel: endedLogLevel, maxFrames: maxFrames, hangFile: hangFile, whenTraced: whenTraced,
-            repeats: repeats, summaryInterval: summaryInterval)
+            repeats: repeats, summaryInterval: summaryInterval, sampleInterval: sampleInterval,
+            maxSamples: maxSamples)
         return (settings, resolver.problems)
     }
 }
@@ -178,39 +185,72 @@ private struct Resolver {
             upperBound: upperBound, text: { $0.configurationText })
     }
 
-    /// The summary interval from code (`.zero`: off), else the environment (`off`, or a
-    /// duration), else the default, within range; nil when off.
-    mutating func summaryInterval(code: Duration?) -> Duration? {
-        let range = Settings.summaryIntervalRange
-        if let code {
-            guard code != .zero else { return nil }
-            return clamp(
-                code, to: range, from: .code(property: "summaryInterval", shown: code.configurationText),
-                text: { $0.configurationText })
-        }
-        let defaultValue = Settings.default.summaryInterval
-        if let raw = environment[EnvironmentVariable.summaryInterval.rawValue], TextValueParsing.isOff(raw) {
-            return nil
-        }
-        return duration(
-            code: nil, .summaryInterval, name: "summaryInterval", default: defaultValue ?? .seconds(60),
-            range: range, upperBound: "the maximum") ?? defaultValue
+    /// What a duration that can be switched off was set to.
+    enum DurationOrOff {
+        case unset
+        case off
+        case value(Duration)
     }
 
-    /// The frame limit from code, else the environment, else the default, within range.
-    mutating func maxFrames(code: Int?) -> Int {
-        let range = Settings.maxFramesRange
+    /// A duration from code (`.zero`: off), else the environment (`off`, or a duration),
+    /// within `range`; `.unset` when neither gave one (unset, empty or invalid:
+    /// `defaultText` is named as what is used instead).
+    mutating func durationOrOff(
+        code: Duration?, _ variable: EnvironmentVariable, name: String, defaultText: String,
+        range: ClosedRange<Duration>
+    ) -> DurationOrOff {
         if let code {
-            return clamp(
-                code, to: range, from: .code(property: "maxFrames", shown: "\(code)"), text: { "\($0)" })
+            guard code != .zero else { return .off }
+            return .value(clamp(
+                code, to: range, from: .code(property: name, shown: code.configurationText),
+                text: { $0.configurationText }))
         }
-        let defaultValue = Settings.default.maxFrames
+        guard let raw = environment[variable.rawValue] else { return .unset }
+        if TextValueParsing.isOff(raw) { return .off }
+        let parsed = read(variable, default: defaultText) { text in
+            DurationParser.parse(text).mapError { InvalidValue(reason: $0.reason) }
+        }
+        guard let (raw, value) = parsed else { return .unset }
+        return .value(clamp(value, to: range, from: .environment(variable, raw: raw), text: { $0.configurationText }))
+    }
+
+    /// The summary interval from code, else the environment, else the default; nil when off.
+    mutating func summaryInterval(code: Duration?) -> Duration? {
+        let defaultValue = Settings.default.summaryInterval
+        switch durationOrOff(
+            code: code, .summaryInterval, name: "summaryInterval",
+            defaultText: defaultValue?.configurationText ?? "off", range: Settings.summaryIntervalRange)
+        {
+        case .unset: return defaultValue
+        case .off: return nil
+        case .value(let value): return value
+        }
+    }
+
+    /// The sample interval from code, else the environment, else half the threshold.
+    mutating func sampleInterval(code: Duration?) -> SampleInterval {
+        switch durationOrOff(
+            code: code, .sampleInterval, name: "sampleInterval", defaultText: "half the threshold",
+            range: Settings.sampleIntervalRange)
+        {
+        case .unset: return .halfThreshold
+        case .off: return .off
+        case .value(let value): return .every(value)
+        }
+    }
+
+    /// A whole number from code, else the environment, else `defaultValue`, within `range`.
+    mutating func count(
+        code: Int?, _ variable: EnvironmentVariable, name: String, default defaultValue: Int, range: ClosedRange<Int>
+    ) -> Int {
+        if let code {
+            return clamp(code, to: range, from: .code(property: name, shown: "\(code)"), text: { "\($0)" })
+        }
         guard
             let (raw, value) = read(
-                .maxFrames, invalid: "is not a whole number", default: "\(defaultValue)",
-                TextValueParsing.integer)
+                variable, invalid: "is not a whole number", default: "\(defaultValue)", TextValueParsing.integer)
         else { return defaultValue }
-        return clamp(value, to: range, from: .environment(.maxFrames, raw: raw), text: { "\($0)" })
+        return clamp(value, to: range, from: .environment(variable, raw: raw), text: { "\($0)" })
     }
 
     /// The output destination from code, else the environment, else standard error.

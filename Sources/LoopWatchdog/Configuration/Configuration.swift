@@ -48,6 +48,15 @@ public struct Configuration: Sendable, Hashable {
     /// `LOOP_WATCHDOG_SUMMARY_INTERVAL` (a duration from 1 s to 24 h, or `off`); default
     /// 60 s. `.zero` in code switches it off.
     public var summaryInterval: Duration?
+    /// How often the watchdog takes one more stack of a thread while its stall lasts (the
+    /// samples of ``StallEvent/samples``; signal-free while the thread is parked in a system
+    /// call). Environment `LOOP_WATCHDOG_SAMPLE_INTERVAL` (a duration from 1 ms to 60 s, or
+    /// `off`); default half the threshold, and never more often than the watchdog's interval.
+    /// `.zero` in code switches sampling off (the `began` and `continuing` stacks remain).
+    public var sampleInterval: Duration?
+    /// The most samples taken per stall, the first included. Environment
+    /// `LOOP_WATCHDOG_MAX_SAMPLES`; default 100, clamped to 1 ... 1000.
+    public var maxSamples: Int?
 
     /// Creates a configuration; every property left `nil` comes from the environment or
     /// its default.
@@ -62,7 +71,9 @@ public struct Configuration: Sendable, Hashable {
         hangFile: String? = nil,
         whenTraced: TracedPolicy? = nil,
         repeats: RepeatPolicy? = nil,
-        summaryInterval: Duration? = nil
+        summaryInterval: Duration? = nil,
+        sampleInterval: Duration? = nil,
+        maxSamples: Int? = nil
     ) {
         self.enabled = enabled
         self.threshold = threshold
@@ -75,5 +86,7 @@ public struct Configuration: Sendable, Hashable {
         self.whenTraced = whenTraced
         self.repeats = repeats
         self.summaryInterval = summaryInterval
+        self.sampleInterval = sampleInterval
+        self.maxSamples = maxSamples
     }
 }

@@ -11,6 +11,8 @@ enum EnvironmentVariable: String, CaseIterable, Sendable {
     case whenTraced = "LOOP_WATCHDOG_WHEN_TRACED"
     case repeats = "LOOP_WATCHDOG_REPEATS"
     case summaryInterval = "LOOP_WATCHDOG_SUMMARY_INTERVAL"
+    case sampleInterval = "LOOP_WATCHDOG_SAMPLE_INTERVAL"
+    case maxSamples = "LOOP_WATCHDOG_MAX_SAMPLES"
 
     /// The prefix of every variable the watchdog reads.
     static let prefix = "LOOP_WATCHDOG"

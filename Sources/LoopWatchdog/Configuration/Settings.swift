@@ -16,6 +16,9 @@ struct Settings: Sendable, Hashable {
     var repeats: RepeatPolicy
     /// Nil when the periodic summary is off.
     var summaryInterval: Duration?
+    var sampleInterval: SampleInterval
+    /// Most samples per stall, the first included.
+    var maxSamples: Int
 
     /// The settings used when neither code nor environment says otherwise.
     static let `default` = Settings(
@@ -29,11 +32,19 @@ struct Settings: Sendable, Hashable {
         hangFile: nil,
         whenTraced: .suppress,
         repeats: .backoff,
-        summaryInterval: .seconds(60)
+        summaryInterval: .seconds(60),
+        sampleInterval: .halfThreshold,
+        maxSamples: 100
     )
 
     /// The allowed summary intervals.
     static let summaryIntervalRange: ClosedRange<Duration> = .seconds(1) ... .seconds(86_400)
+
+    /// The allowed sample intervals.
+    static let sampleIntervalRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(60)
+
+    /// The allowed sample counts.
+    static let maxSamplesRange: ClosedRange<Int> = 1...1_000
 
     /// The allowed frame counts.
     static let maxFramesRange: ClosedRange<Int> = 1...256
@@ -45,5 +56,24 @@ struct Settings: Sendable, Hashable {
     var interval: Duration {
         get { thresholdRule.interval(threshold: threshold) }
         set { explicitInterval = newValue }
+    }
+}
+
+/// How often a stall in progress is sampled.
+enum SampleInterval: Sendable, Hashable {
+    /// Every half of the stall's threshold (the default).
+    case halfThreshold
+    case every(Duration)
+    /// Only the stacks of `began` and `continuing` are taken.
+    case off
+
+    /// The interval in ns for a stall with `threshold`, never below `tick` (the watchdog
+    /// looks no more often); nil when off.
+    func nanoseconds(threshold: Duration, tick: Int64) -> Int64? {
+        switch self {
+        case .halfThreshold: max(threshold.clampedNanoseconds / 2, tick)
+        case .every(let interval): max(interval.clampedNanoseconds, tick)
+        case .off: nil
+        }
     }
 }

@@ -24,6 +24,9 @@ final class WatchdogThread: @unchecked Sendable {
     private let idleGate: IdleGate
     private let logger: Logger
     private let capturer: StackCapturer
+    private let sampleInterval: SampleInterval
+    private let maxSamples: Int
+    private let processAccounting = ProcessAccountingReader()
     /// The loops being watched and their detectors (nil until the loop's first sample).
     private var tracked: [Tracked] = []
     /// Most workers of one pool captured per report, to bound the watchdog's time.
@@ -36,6 +39,8 @@ final class WatchdogThread: @unchecked Sendable {
         var detector: StallDetector?
         /// For a probed loop that is well overdue: whether its threads are starved of CPU.
         var starvation = CPUStarvationCheck()
+        /// The samples of the stall in progress on a one-thread loop.
+        var sampling: StallSampling?
     }
     /// `registry.registrationCount` when `tracked` was last rebuilt.
     private var seenRegistrations: UInt64 = 0
@@ -59,8 +64,11 @@ final class WatchdogThread: @unchecked Sendable {
     /// The thread body for the loops in `registry`, reporting to `reporter`.
     init(
         registry: LoopRegistry, reporter: Reporter, threshold: LiveThreshold, sleeper: IntervalSleeper,
-        idleGate: IdleGate, logger: Logger, whenTraced: TracedPolicy, capturer: StackCapturer
+        idleGate: IdleGate, logger: Logger, whenTraced: TracedPolicy, capturer: StackCapturer,
+        sampleInterval: SampleInterval = .halfThreshold, maxSamples: Int = Settings.default.maxSamples
     ) {
+        self.sampleInterval = sampleInterval
+        self.maxSamples = maxSamples
         self.registry = registry
         self.reporter = reporter
         self.threshold = threshold
@@ -171,7 +179,8 @@ final class WatchdogThread: @unchecked Sendable {
         if let stall = entry.detector?.active, suppression.ended(stall.id) == .report {
             report(
                 .ended, stallID: stall.id, record: entry.record, threshold: stall.threshold,
-                blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [])
+                blocked: .nanoseconds(max(now - stall.startedAt, 0)), capture: .none, addresses: [],
+                samples: entry.sampling.map { finish($0, record: entry.record, endedAt: now, now: now) })
         }
     }
 
@@ -214,7 +223,9 @@ final class WatchdogThread: @unchecked Sendable {
         tracked[index].detector = detector
         switch decision {
         case .none:
-            break
+            if detector.active != nil, tracked[index].sampling?.isDue(now: now) == true, let thread = record.thread {
+                takeSample(at: index, thread: thread, now: now)
+            }
         case .began(let id, let blocked, let threshold):
             var early: StackCapturer.Capture?
             if sample.isProbed, let thread = record.thread {
@@ -232,20 +243,37 @@ final class WatchdogThread: @unchecked Sendable {
             // The job in progress stores its end time from now on.
             record.poolJob?.flagStalled(sequence: sample.progress)
             guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
-            if let early {
-                report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                       capture: early.outcome, addresses: early.addresses)
-            } else {
+            guard let thread = record.thread else {
                 reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
+                return false
             }
+            let capture = early ?? capture(
+                threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
+            startSampling(at: index, thread: thread, capture: capture, stallStart: detector.active?.startedAt ?? now,
+                          threshold: threshold, now: now)
+            report(.began, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses)
         case .continuing(let id, let blocked, let threshold):
             // A tracer that attached since `began` gets no signal and no report either.
             guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
-            reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
+            guard let thread = record.thread else {
+                reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
+                return false
+            }
+            let capture = capture(
+                threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
+            addSample(at: index, thread: thread, capture: capture, now: now)
+            report(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked,
+                   capture: capture.outcome, addresses: capture.addresses,
+                   samples: tracked[index].sampling.map { finish($0, record: record, endedAt: now, now: now) })
         case .ended(let id, let blocked, let threshold):
+            let sampling = tracked[index].sampling
+            tracked[index].sampling = nil
             guard suppression.ended(id) == .report else { return sample.idleSince != 0 && record.poolJob == nil }
+            let endedAt = sampling.map { min($0.startedAt + blocked.clampedNanoseconds, now) } ?? now
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
-                   capture: .none, addresses: [])
+                   capture: .none, addresses: [],
+                   samples: sampling.map { finish($0, record: record, endedAt: endedAt, now: now) })
         }
         // A pool worker's job start wakes no one (its jobs only store to their slot), so the
         // watchdog never parks while one is registered.
@@ -277,7 +305,7 @@ final class WatchdogThread: @unchecked Sendable {
         }
     }
 
-    /// Captures the loop's thread, or every worker of a pool, now, and reports.
+    /// Captures every busy worker of a pool (or the thread of a loop), now, and reports.
     private func reportWithStacks(
         _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration, blocked: Duration
     ) {
@@ -299,6 +327,55 @@ final class WatchdogThread: @unchecked Sendable {
         }
         report(kind, stallID: stallID, record: record, threshold: threshold, blocked: blocked,
                capture: .none, addresses: [], threads: Array(threads))
+    }
+
+    // MARK: Samples of a stall in progress
+
+    /// Starts the samples of the stall that just began on the loop at `index`, with the
+    /// stack taken for `began` as the first.
+    private func startSampling(
+        at index: Int, thread: LoopThread, capture: StackCapturer.Capture, stallStart: Int64, threshold: Duration,
+        now: Int64
+    ) {
+        let interval = sampleInterval.nanoseconds(threshold: threshold, tick: lastInterval)
+        tracked[index].sampling = StallSampling(
+            startedAt: stallStart, interval: interval ?? .max / 4, limit: interval == nil ? 1 : maxSamples, now: now)
+        addSample(at: index, thread: thread, capture: capture, now: now)
+    }
+
+    /// Adds a stack already taken (for `began` or `continuing`) to the samples.
+    private func addSample(at index: Int, thread: LoopThread, capture: StackCapturer.Capture, now: Int64) {
+        guard tracked[index].sampling?.isFull == false else { return }
+        let state = capture.state
+        let accounting = ThreadAccounting.read(threadID: thread.threadID, files: thread.procFiles, now: now)
+        let process = processAccounting.read()
+        capture.addresses.withUnsafeBufferPointer { addresses in
+            tracked[index].sampling?.add(
+                outcome: capture.outcome, addresses: addresses, state: state, thread: accounting, process: process, at: now)
+        }
+    }
+
+    /// Takes one more sample of the stall in progress on the loop at `index`: signal-free
+    /// when its thread is parked in a system call; a repeated stack allocates nothing.
+    private func takeSample(at index: Int, thread: LoopThread, now: Int64) {
+        let start = lwd_monotonic_ns()
+        capturer.sample(
+            threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles
+        ) { outcome, addresses, raw in
+            let accounting = ThreadAccounting.read(threadID: thread.threadID, files: thread.procFiles, now: now)
+            let process = processAccounting.read()
+            tracked[index].sampling?.add(
+                outcome: outcome, addresses: addresses, state: SampleState(raw), thread: accounting, process: process,
+                at: now)
+        }
+        pauses.noteCaptureWait(lwd_monotonic_ns() - start)
+    }
+
+    /// The samples of a stall that ended at `endedAt` (or is reported at `now`), with the
+    /// accounting read now to close the last span.
+    private func finish(_ sampling: StallSampling, record: LoopRecord, endedAt: Int64, now: Int64) -> PendingSamples {
+        let end = record.thread.flatMap { ThreadAccounting.read(threadID: $0.threadID, files: $0.procFiles, now: now) }
+        return sampling.pending(endedAt: endedAt, end: end, endProcess: processAccounting.read())
     }
 
     /// Captures one thread, counting the wait as busy time of the watchdog (see missedTime).
@@ -346,7 +423,8 @@ final class WatchdogThread: @unchecked Sendable {
 
     private func report(
         _ kind: StallEvent.Kind, stallID: UInt64, record: LoopRecord, threshold: Duration,
-        blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = []
+        blocked: Duration, capture: CaptureOutcome, addresses: [UInt], threads: [PendingThread] = [],
+        samples: PendingSamples? = nil
     ) {
         var loopName = record.name
         var job: PoolJob?
@@ -360,6 +438,6 @@ final class WatchdogThread: @unchecked Sendable {
         let event = StallEvent(
             kind: kind, stallID: stallID, loopName: loopName, threadID: record.thread?.threadID ?? 0,
             threshold: threshold, blocked: blocked, capture: capture, isPool: record.pool != nil, job: job)
-        reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads))
+        reporter.report(PendingEvent(event: event, addresses: addresses, threads: threads, samples: samples))
     }
 }

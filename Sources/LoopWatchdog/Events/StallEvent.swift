@@ -36,6 +36,13 @@ public struct StallEvent: Sendable, Hashable {
     /// For a job that blocked one worker of the Swift Concurrency pool: its priority and how
     /// many workers of that priority were blocked. Nil for every other stall.
     public var job: PoolJob?
+    /// For a loop's or a job's `continuing` and `ended` events: the stacks sampled while the
+    /// stall lasted, merged (``StallSamples``). Nil for `began` and for a pool.
+    public var samples: StallSamples?
+    /// For a loop's or a job's `continuing` and `ended` events: why the thread was stuck,
+    /// from the kernel's accounting over the stall (``StallCause``). Nil for `began`, for a
+    /// pool, and where nothing could be read.
+    public var cause: StallCause?
 
     /// Creates an event.
     public init(
@@ -49,7 +56,9 @@ public struct StallEvent: Sendable, Hashable {
         frames: [StackFrame] = [],
         threads: [ThreadStack] = [],
         isPool: Bool = false,
-        job: PoolJob? = nil
+        job: PoolJob? = nil,
+        samples: StallSamples? = nil,
+        cause: StallCause? = nil
     ) {
         self.kind = kind
         self.stallID = stallID
@@ -62,6 +71,8 @@ public struct StallEvent: Sendable, Hashable {
         self.threads = threads
         self.isPool = isPool
         self.job = job
+        self.samples = samples
+        self.cause = cause
     }
 }
 

@@ -92,8 +92,7 @@ final class LoopRecord: Sendable {
     deinit {
         if let thread {
             lwd_close_fd(thread.pidfd)
-            lwd_close_fd(thread.procFiles.syscall)
-            lwd_close_fd(thread.procFiles.status)
+            thread.procFiles.close()
         }
     }
 

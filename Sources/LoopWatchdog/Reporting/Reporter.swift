@@ -11,6 +11,8 @@ struct PendingEvent: Sendable {
     var addresses: [UInt]
     /// For a pool: each worker thread captured, its frames still raw addresses.
     var threads: [PendingThread] = []
+    /// For a loop's `continuing` and `ended`: the stall's samples, still raw addresses.
+    var samples: PendingSamples? = nil
 }
 
 /// One worker of a pool as the watchdog thread captured it.
@@ -224,12 +226,22 @@ final class Reporter: Sendable {
                 if event.kind == .ended { symbolicator.notStalls.remove(event.stallID) }
                 return
             }
+            if let samples = pending.samples { event.cause = StallCauseAnalysis.cause(of: samples) }
             let now = lwd_monotonic_ns()
             let verdict = symbolicator.sites?.decide(event, now: now) ?? .report
-            for sink in sinks where verdict == .report || !sink.isLog {
+            let receivers = sinks.filter { verdict == .report || !$0.isLog }
+            // Samples are symbolicated only for a sink that shows them (not for a repeat
+            // that the log only counts).
+            if let samples = pending.samples, receivers.contains(where: \.wantsSamples) {
+                event.samples = samples.merged(symbolicate: symbolicate)
+            }
+            for sink in receivers {
                 sink.emit(event)
             }
-            self.sayRepeats(now: now, all: false)
+            // A counted repeat moves no due time: the lines wait for theirs.
+            if verdict == .report || now >= self.repeatsDueAt.load(ordering: .relaxed) {
+                self.sayRepeats(now: now, all: false)
+            }
         }
         if !queued {
             dropped.add(1, ordering: .relaxed)

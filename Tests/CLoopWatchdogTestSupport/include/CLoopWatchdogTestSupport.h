@@ -99,4 +99,7 @@ int lwd_test_deny_syscalls(const int *numbers, int count);
 /// some containers do. Call before any thread starts. Returns 0 or -errno.
 int lwd_test_mask_proc(void);
 
+/// Keeps the calling thread on the first CPU it may run on now. Returns 0 or -errno.
+int lwd_test_pin_to_first_cpu(void);
+
 #endif

@@ -26,9 +26,12 @@ extension FaultSuite {
                 let message = report.message.description
                 let header = String(message.split(separator: "\n", omittingEmptySubsequences: false)[0])
                 #expect(header.hasPrefix("loop 'evil\\nWARNING fake line \\\"quoted\\\" \\'single\\' \\\\ tab\\t bell\\u{07} esc\\u{1B}[31m nul\\u{00} rtl\\u{202E} ls\\u{2028} 🐶' (tid "), "\(header)")
-                // Every line after the header is a frame line.
+                // Every line after the header is indented: a frame, or the ended event's
+                // cause, remedy and samples.
                 for line in message.split(separator: "\n").dropFirst() {
-                    #expect(line.hasPrefix("  #"), "\(line)")
+                    #expect(line.hasPrefix("  #") || line.hasPrefix("    #") || line.hasPrefix("  cause: ")
+                        || line.hasPrefix("  remedy: ") || line.hasPrefix("  samples: ") || line.contains(" samples ("),
+                        "\(line)")
                 }
                 #expect(!message.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
                 #expect(report.metadata["loop"]?.description.contains("\n") == false)

@@ -40,6 +40,8 @@ struct PoolJobDetectionTests {
         // 5 ms, 4 ms late); the end is exact. Taken from the ticks, the end would be the
         // middle of its window too (tickBefore + 255 ms), and the duration 250 ms.
         #expect(ended[0].blocked == .milliseconds(246))
+        // Once it ended, no worker of its priority is blocked any more.
+        #expect(ended[0].job?.blockedWorkers == 0)
         #expect(manual.events.all.filter { $0.kind == .continuing }.isEmpty)
     }
 

@@ -221,5 +221,47 @@ struct WatchdogMetricsTests {
         let recorded = try #require(timer.lastValue)
         #expect(recorded > 170_000_000 && recorded < 300_000_000, "\(recorded)")
         #expect(metrics.counters(label: MetricsEventSink.captureFailuresLabel).isEmpty)
+        // The thread slept in usleep the whole stall: its cause is counted as sleeping.
+        let causes = try metrics.expectCounter(
+            MetricsEventSink.causesLabel, [("loop", "metered"), ("cause", StallCause.Verdict.sleeping.name)])
+        #expect(causes.totalValue == 1)
+        #expect(metrics.counters(label: MetricsEventSink.causesLabel).count == 1)
+        // No pool job was involved: no gauge of blocked workers.
+        #expect(metrics.recorders(label: MetricsEventSink.blockedWorkersLabel).isEmpty)
+    }
+
+    @Test func blockedWorkersGaugeFollowsThePoolJobsThatBeginAndEndBlocking() throws {
+        let metrics = TestMetrics()
+        let sink = MetricsEventSink(factory: metrics)
+        func event(_ kind: StallEvent.Kind, blockedWorkers: Int) -> StallEvent {
+            StallEvent(
+                kind: kind, stallID: 1, loopName: "swift-concurrency-pool.low", threadID: 7,
+                threshold: .milliseconds(100), blocked: .milliseconds(150), capture: .none, isPool: true,
+                job: PoolJob(priority: TaskPriority.low.rawValue, blockedWorkers: blockedWorkers, workers: 2))
+        }
+        let dimensions = [("pool", "swift-concurrency-pool.low")]
+        sink.emit(event(.began, blockedWorkers: 1))
+        #expect(try metrics.expectGauge(MetricsEventSink.blockedWorkersLabel, dimensions).lastValue == 1)
+        sink.emit(event(.began, blockedWorkers: 2))
+        #expect(try metrics.expectGauge(MetricsEventSink.blockedWorkersLabel, dimensions).lastValue == 2)
+        // A continuing event changes nothing; each ended one gives the count left blocked.
+        sink.emit(event(.continuing, blockedWorkers: 2))
+        sink.emit(event(.ended, blockedWorkers: 1))
+        #expect(try metrics.expectGauge(MetricsEventSink.blockedWorkersLabel, dimensions).lastValue == 1)
+        sink.emit(event(.ended, blockedWorkers: 0))
+        let gauge = try metrics.expectGauge(MetricsEventSink.blockedWorkersLabel, dimensions)
+        #expect(gauge.values == [1, 2, 1, 0])
+        // Ended events without a cause are counted as unknown.
+        let unknown = try metrics.expectCounter(
+            MetricsEventSink.causesLabel, [("loop", "swift-concurrency-pool.low"), ("cause", "unknown")])
+        #expect(unknown.totalValue == 2)
+    }
+
+    @Test func durationBucketsStartAtTheThreshold() {
+        let buckets = MetricsEventSink.durationBuckets(threshold: .milliseconds(100))
+        #expect(buckets.first == .milliseconds(100))
+        #expect(buckets.last == .seconds(100))
+        #expect(buckets == buckets.sorted())
+        #expect(buckets.count == 10)
     }
 }

@@ -112,6 +112,9 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         Case(variable: .summaryInterval, value: "5m") { $0.summaryInterval = .seconds(300) },
         Case(variable: .summaryInterval, value: "off") { $0.summaryInterval = nil },
         Case(variable: .summaryInterval, value: "0") { $0.summaryInterval = nil },
+        Case(variable: .sampleInterval, value: "20ms") { $0.sampleInterval = .every(.milliseconds(20)) },
+        Case(variable: .sampleInterval, value: "off") { $0.sampleInterval = .off },
+        Case(variable: .maxSamples, value: "12") { $0.maxSamples = 12 },
     ]
 
     @Test(arguments: cases)
@@ -133,13 +136,14 @@ private func isSingleSafeLine(_ text: String) -> Bool {
             "LOOP_WATCHDOG_FORMAT": "json", "LOOP_WATCHDOG_OUTPUT": "/tmp/x", "LOOP_WATCHDOG_ENDED_LEVEL": "info",
             "LOOP_WATCHDOG_MAX_FRAMES": "32", "LOOP_WATCHDOG_HANG_FILE": "/tmp/h",
             "LOOP_WATCHDOG_WHEN_TRACED": "report", "LOOP_WATCHDOG_REPEATS": "all",
-            "LOOP_WATCHDOG_SUMMARY_INTERVAL": "10s",
+            "LOOP_WATCHDOG_SUMMARY_INTERVAL": "10s", "LOOP_WATCHDOG_SAMPLE_INTERVAL": "250ms",
+            "LOOP_WATCHDOG_MAX_SAMPLES": "7",
         ])
         #expect(problems.isEmpty)
         #expect(settings == Settings(
             enabled: true, threshold: .seconds(2), explicitInterval: .milliseconds(50), format: .json, output: .file("/tmp/x"),
             endedLogLevel: .info, maxFrames: 32, hangFile: "/tmp/h", whenTraced: .report, repeats: .all,
-            summaryInterval: .seconds(10)))
+            summaryInterval: .seconds(10), sampleInterval: .every(.milliseconds(250)), maxSamples: 7))
     }
 }
 
@@ -187,6 +191,10 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         Case(variable: .summaryInterval, code: Configuration(summaryInterval: .seconds(5)), environmentValue: "2m",
              read: { $0.summaryInterval?.configurationText ?? "off" }, fromCode: "5 s", fromEnvironment: "120 s",
              byDefault: "60 s"),
+        Case(variable: .sampleInterval, code: Configuration(sampleInterval: .milliseconds(40)), environmentValue: "off",
+             read: { "\($0.sampleInterval)" }, fromCode: "every(0.04 seconds)", fromEnvironment: "off", byDefault: "halfThreshold"),
+        Case(variable: .maxSamples, code: Configuration(maxSamples: 5), environmentValue: "50",
+             read: { "\($0.maxSamples)" }, fromCode: "5", fromEnvironment: "50", byDefault: "100"),
     ]
 
     @Test(arguments: cases)
@@ -215,13 +223,13 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         let code = Configuration(
             enabled: true, threshold: .milliseconds(200), interval: .milliseconds(20), format: .json, output: "-",
             endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report, repeats: .all,
-            summaryInterval: .zero)
+            summaryInterval: .zero, sampleInterval: .milliseconds(30), maxSamples: 9)
         let (settings, problems) = resolve(code, environment)
         #expect(problems.isEmpty)
         #expect(settings == Settings(
             enabled: true, threshold: .milliseconds(200), explicitInterval: .milliseconds(20), format: .json,
             output: .standardError, endedLogLevel: .notice, maxFrames: 16, hangFile: "/h", whenTraced: .report,
-            repeats: .all, summaryInterval: nil))
+            repeats: .all, summaryInterval: nil, sampleInterval: .every(.milliseconds(30)), maxSamples: 9))
     }
 }
 
@@ -456,6 +464,19 @@ private func isSingleSafeLine(_ text: String) -> Bool {
             case "1e30s", "99999999999999999999ms", longNumber: settings.summaryInterval = .seconds(86_400)
             default: break
             }
+        case .sampleInterval:
+            switch value {
+            case "0": settings.sampleInterval = .off; return (settings, false)
+            case "5 ms": settings.sampleInterval = .every(.milliseconds(5)); return (settings, false)
+            case "1e30s", "99999999999999999999ms", longNumber: settings.sampleInterval = .every(.seconds(60))
+            default: break
+            }
+        case .maxSamples:
+            switch value {
+            case "0", "-1": settings.maxSamples = 1
+            case longNumber: settings.maxSamples = 1_000
+            default: break
+            }
         case .format, .endedLogLevel, .whenTraced, .repeats:
             break
         }
@@ -476,6 +497,13 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         case .whenTraced: settings.whenTraced.description
         case .repeats: settings.repeats.description
         case .summaryInterval: settings.summaryInterval?.configurationText ?? "off"
+        case .sampleInterval:
+            switch settings.sampleInterval {
+            case .halfThreshold: "half the threshold"
+            case .every(let interval): interval.configurationText
+            case .off: "off"
+            }
+        case .maxSamples: "\(settings.maxSamples)"
         }
     }
 

@@ -13,6 +13,10 @@
 /// and `continuing` events have `threads` instead, one object per busy worker:
 /// `{"tid":1234,"name":"oot.default-qos","capture":"signal","frames":[...]}`.
 ///
+/// A loop's `continuing` and `ended` events add `cause` (``StallCause``: `verdict`,
+/// `system_call`, `remedy`, `phases`, time on and off CPU...) and `samples` (the merged
+/// stacks: `count`, `covered_ms`, `stacks` with `count`, `share`, `capture`, `frames`).
+///
 /// A job that blocked one worker of the Swift Concurrency pool (``StallEvent/job``) adds
 /// `"job":{"priority":"medium","priority_value":21,"blocked_workers":1,"workers":2}`.
 struct JSONEventFormatter: Sendable {
@@ -66,6 +70,10 @@ struct JSONEventFormatter: Sendable {
             json.string(event.capture.description)
             if event.kind != .ended {
                 write(event.frames, to: &json)
+            }
+            if let cause = event.cause { StallCauseFormatting.write(cause, to: &json) }
+            if let samples = event.samples {
+                StallCauseFormatting.write(samples, to: &json) { frames, json in write(frames, to: &json) }
             }
         }
         json.endObject()

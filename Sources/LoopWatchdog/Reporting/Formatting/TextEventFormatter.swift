@@ -12,7 +12,9 @@ struct TextEventFormatter: Sendable {
     init() {}
 
     /// The log message for `event`: the header, then for `began` and `continuing` one
-    /// line per frame, joined with `\n` and without a trailing newline.
+    /// line per frame; for a loop's `continuing` and `ended`, the cause, its remedy and the
+    /// samples (with the most sampled stacks, on `ended`). Joined with `\n`, without a
+    /// trailing newline.
     func message(for event: StallEvent) -> String {
         var lines = [header(for: event)]
         if event.kind != .ended {
@@ -24,6 +26,16 @@ struct TextEventFormatter: Sendable {
             } else {
                 lines += frameLines(event.frames)
             }
+        }
+        if let cause = event.cause {
+            lines.append("  " + StallCauseFormatting.causeLine(cause))
+            lines.append("  " + StallCauseFormatting.remedyLine(cause))
+        }
+        if let samples = event.samples {
+            // The ended event shows where the time went; a single sample is the began stack.
+            lines += StallCauseFormatting.sampleLines(
+                samples, withStacks: event.kind == .ended && samples.count >= 2,
+                frameLines: { frameLines($0, indent: 4) })
         }
         return lines.joined(separator: "\n")
     }
@@ -173,6 +185,12 @@ struct TextEventFormatter: Sendable {
             "capture": .string(event.capture.description.escapedForLogLine),
             "event": .string(event.kind.description),
         ]
+        if let cause = event.cause {
+            metadata["cause"] = .string(cause.verdict.name)
+        }
+        if let samples = event.samples {
+            metadata["samples"] = .stringConvertible(samples.count)
+        }
         if let job = event.job {
             metadata["job_priority"] = .string(job.priorityName)
             metadata["blocked_workers"] = .stringConvertible(job.blockedWorkers)

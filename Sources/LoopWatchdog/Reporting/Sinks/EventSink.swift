@@ -15,6 +15,10 @@ protocol EventSink: Sendable {
     /// limits. Other sinks get every event.
     var isLog: Bool { get }
 
+    /// False for a sink that has no use for a stall's merged samples (metrics, the hang
+    /// file): when no sink that gets an event wants them, they are not symbolicated.
+    var wantsSamples: Bool { get }
+
     /// Delivers a line about a site's repeated stalls (log sinks only).
     func emit(_ repeats: StallSiteRepeats)
 
@@ -25,6 +29,7 @@ protocol EventSink: Sendable {
 extension EventSink {
     var wantsFramesEarly: Bool { false }
     var isLog: Bool { false }
+    var wantsSamples: Bool { true }
     func emit(_ repeats: StallSiteRepeats) {}
     func emit(_ summary: StallSiteSummary) {}
 }

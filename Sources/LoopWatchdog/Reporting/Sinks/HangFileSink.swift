@@ -24,6 +24,8 @@ final class HangFileSink: EventSink, @unchecked Sendable {
     /// The evidence is on disk at once, before symbolication: a process killed in the
     /// meantime still leaves a stack (named by the dynamic linker) behind.
     var wantsFramesEarly: Bool { true }
+    /// The file holds the latest stack of each stall, not the merged samples.
+    var wantsSamples: Bool { false }
 
     /// The hang file's path, with `%p` already expanded.
     let path: String
