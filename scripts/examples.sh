@@ -2,7 +2,7 @@
 # Builds the example servers (Examples/HummingbirdExample, Examples/VaporExample, each its own SwiftPM
 # package), starts each on 127.0.0.1 and drives every route over loopback, one request at a
 # time and under wrk load on the fast route, checking the watchdog's JSON events
-# (scripts/examples_driver.py). `bash scripts/examples.sh hummingbird` runs one.
+# (scripts/examples_driver.py): each route as ROUTE:LOOP-PREFIX:FUNCTION:CAUSE. `bash scripts/examples.sh hummingbird` runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -30,17 +30,17 @@ run_example() {
 
 if [ "$which" = all ] || [ "$which" = hummingbird ]; then
   run_example hummingbird Examples/HummingbirdExample HummingbirdExample 18080 \
-    sleep:swift-concurrency-pool.medium:sleepRoute \
-    spin:swift-concurrency-pool.medium:spinRoute \
-    read:swift-concurrency-pool.medium:readRoute \
-    lock:swift-concurrency-pool.medium:lockRoute
+    sleep:swift-concurrency-pool.medium:sleepRoute:sleeping \
+    spin:swift-concurrency-pool.medium:spinRoute:computing \
+    read:swift-concurrency-pool.medium:readRoute:file_io \
+    lock:swift-concurrency-pool.medium:lockRoute:waiting_for_lock
 fi
 if [ "$which" = all ] || [ "$which" = vapor ]; then
   run_example vapor Examples/VaporExample VaporExample 18081 \
-    sleep:swift-concurrency-pool.medium:sleepRoute \
-    spin:swift-concurrency-pool.medium:spinRoute \
-    read:swift-concurrency-pool.medium:readRoute \
-    lock:swift-concurrency-pool.medium:lockRoute \
-    sync-sleep:NIO-:syncSleepRoute
+    sleep:swift-concurrency-pool.medium:sleepRoute:sleeping \
+    spin:swift-concurrency-pool.medium:spinRoute:computing \
+    read:swift-concurrency-pool.medium:readRoute:file_io \
+    lock:swift-concurrency-pool.medium:lockRoute:waiting_for_lock \
+    sync-sleep:NIO-:syncSleepRoute:sleeping
 fi
 exit $status

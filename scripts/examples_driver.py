@@ -54,7 +54,8 @@ def count_accounted(events_path):
 def main():
     separator = sys.argv.index("--")
     name, port, events_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    routes = [spec.split(":", 2) for spec in sys.argv[4:separator]]  # route, loop prefix, function
+    # route, loop prefix, function, cause
+    routes = [spec.split(":", 3) for spec in sys.argv[4:separator]]
     command = sys.argv[separator + 1:]
     if os.path.exists(events_path):
         os.remove(events_path)
@@ -62,7 +63,7 @@ def main():
     server_log = open(events_path + ".server.log", "w")
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=server_log, text=True)
     failures = []
-    requests = []  # (label, route, loop prefix, function, tid, truth ns)
+    requests = []  # (label, route, loop prefix, function, cause, tid, truth ns)
     try:
         ready = server.stdout.readline().strip()
         print(f"{name}: {ready}")
@@ -78,9 +79,9 @@ def main():
             get(port, "/fast")
         time.sleep(1.0)
         # One at a time.
-        for route, loop, function in routes:
+        for route, loop, function, cause in routes:
             tid, truth = parse_report(get(port, f"/{route}?ms=300"))
-            requests.append((route, route, loop, function, tid, truth))
+            requests.append((route, route, loop, function, cause, tid, truth))
             time.sleep(0.4)
         # Idle.
         time.sleep(2.0)
@@ -94,7 +95,8 @@ def main():
             time.sleep(0.5)
             for index in range(5):
                 tid, truth = parse_report(get(port, "/sleep?ms=300"))
-                requests.append((f"sleep under load #{index + 1}", "sleep", routes[0][1], routes[0][2], tid, truth))
+                requests.append((f"sleep under load #{index + 1}", "sleep", routes[0][1], routes[0][2], routes[0][3],
+                                 tid, truth))
                 time.sleep(0.3)
             output = load.communicate(timeout=60)[0]
             summary = [line.strip() for line in output.splitlines() if "Requests/sec" in line]
@@ -124,7 +126,7 @@ def main():
     repeats = [event for event in events if event["event"] == "stall.repeats"]
     used = set()
     counted = {}  # function -> [(label, loop, truth ns)] of requests counted as repeats
-    for label, route, loop, function, tid, truth in requests:
+    for label, route, loop, function, cause, tid, truth in requests:
         matches = [event for event in began
                    if event.get("tid") == tid and event["loop"].startswith(loop) and event["stall_id"] not in used]
         if not matches:
@@ -143,9 +145,12 @@ def main():
             failures.append(f"{label}: no stall.ended")
         elif abs(reported - truth_ms) > truth_ms / 10:
             failures.append(f"{label}: blocked_ms {reported} against {truth_ms:.1f} ms measured")
+        verdict = ((end or {}).get("cause") or {}).get("verdict")
+        if end is not None and verdict != cause:
+            failures.append(f"{label}: cause {verdict} where {cause} was expected ({(end or {}).get('cause')})")
         where = f"{frame['symbol']} at {os.path.basename(frame['file'])}:{frame['line']}" if frame and frame.get("file") else "?"
         print(f"{name}: {label}: reported on {event['loop']} (tid {tid}), {where}, "
-              f"blocked_ms {reported} vs {truth_ms:.1f} measured")
+              f"blocked_ms {reported} vs {truth_ms:.1f} measured, cause {verdict}")
     # Requests without a full report must be repeats of a site reported in full before.
     used_repeats = set()
     for function, items in counted.items():
