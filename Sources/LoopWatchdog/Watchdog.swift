@@ -132,6 +132,14 @@ public final class Watchdog: Sendable {
                     "LoopWatchdog could not install its SIGPROF handler (errno \(error)); stacks are taken only from threads parked in system calls"
                 )
             }
+            if let problem = ThreadExitHook.problem {
+                if ThreadExitHook.seesExits {
+                    logger.info("LoopWatchdog: \(problem)")
+                } else {
+                    logger.warning(
+                        "LoopWatchdog: \(problem); a loop whose thread exits without unregistering stays registered")
+                }
+            }
             // The symbol indexes of the executable are built now, on the reporter thread, so
             // that the first report is not held up by them.
             reporter.prepareSymbols()

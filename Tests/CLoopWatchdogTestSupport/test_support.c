@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -270,4 +271,11 @@ int lwd_test_pin_to_first_cpu(void) {
         return sched_setaffinity(0, sizeof one, &one) == 0 ? 0 : -errno;
     }
     return -ESRCH;
+}
+
+int lwd_test_exhaust_pthread_keys(void) {
+    int created = 0;
+    pthread_key_t key;
+    while (pthread_key_create(&key, NULL) == 0) created++;
+    return created;
 }

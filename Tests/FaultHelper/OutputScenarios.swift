@@ -24,6 +24,10 @@ enum OutputScenarios {
     /// twice: symbolication must not take the host down.
     static func memoryLimit(headroomMB: Int) {
         SuspensionScenarios.stalls(count: 2, milliseconds: 300) {
+            // The watchdog's start-up work (the symbol indexes, built on the reporter thread
+            // with temporary allocations) is over long before: the room left is measured
+            // against what the process keeps mapped.
+            sleepMilliseconds(500)
             guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
                   let pages = Int(text.split(separator: " ").first ?? "")
             else { fail("cannot read /proc/self/statm") }

@@ -42,9 +42,11 @@ case "masked-proc":
     ContainerScenarios.maskedProc()
 case "cause":
     CauseScenarios.run(kind: arguments.count > 1 ? arguments[1] : "spin")
+case "no-pthread-keys":
+    ThreadKeyScenario.run()
 case "idle":
     SoakScenarios.idle(seconds: argument(1, default: 30))
 default:
-    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall|first-reports|flood|cause KIND|seccomp|masked-proc [ARGUMENTS]")
+    fail("usage: lwd-fault-helper busy-loop|stalls|profiler-before|profiler-after|fork|fork-shared|soak|cycles|idle|closed-stderr|memory-limit|exit-after-stall|first-reports|flood|cause KIND|seccomp|masked-proc|no-pthread-keys [ARGUMENTS]")
 }
 exit(0)

@@ -18,6 +18,7 @@
 #error "LoopWatchdog supports Linux on x86_64 only (see CLoopWatchdog.h)"
 #endif
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -60,6 +61,30 @@ int lwd_thread_alive(pid_t tid);
 /// True (1) when the thread that `pidfd` (from lwd_open_thread_pidfd) names still exists,
 /// 0 once it has exited, even if its tid now names another thread. Sends no signal.
 int lwd_thread_pidfd_alive(int pidfd);
+
+/// A per-thread value whose destructor runs when its thread exits (see thread_exit_slots.c).
+typedef struct {
+    pthread_key_t key;
+    /// -1 when `key` is used, else the index of a thread-local slot.
+    int fallback;
+} lwd_exit_slot;
+
+/// lwd_exit_slot_create made a pthread key.
+#define LWD_EXIT_SLOT_KEY 1
+/// lwd_exit_slot_create found no pthread key left and uses a thread-local slot whose
+/// destructor glibc runs at thread exit (__cxa_thread_atexit_impl).
+#define LWD_EXIT_SLOT_THREAD_ATEXIT 2
+
+/// Creates `slot`, with `destructor` called at a thread's exit with its value when that is
+/// not NULL. Returns LWD_EXIT_SLOT_KEY, LWD_EXIT_SLOT_THREAD_ATEXIT, or -errno when neither
+/// could be had (no key left and no __cxa_thread_atexit_impl, or too many slots).
+int lwd_exit_slot_create(lwd_exit_slot *slot, void (*destructor)(void *));
+
+/// The calling thread's value of `slot` (NULL when none was set).
+void *lwd_exit_slot_get(const lwd_exit_slot *slot);
+
+/// Sets the calling thread's value of `slot`. Returns 0 or -errno.
+int lwd_exit_slot_set(const lwd_exit_slot *slot, void *value);
 
 // MARK: - /proc readers (never called from a signal handler)
 

@@ -63,6 +63,10 @@ extension Watchdog {
                 workers: workers,
                 prober: ConcurrencyPoolProber(priority: priority, workers: workers)))
         }
+        if jobs, isEnabled, let reason = PoolJobWatch.unavailableReason {
+            logger.warning(
+                "LoopWatchdog cannot watch the Swift Concurrency pool's jobs one by one: \(reason); the pools are watched for starvation only")
+        }
         let watchesJobs = jobs && isEnabled && isInOwnerProcess && PoolJobWatch.start(watchdog: self)
         return ConcurrencyPoolWatch(heartbeats: heartbeats, watchdog: self, watchesJobs: watchesJobs)
     }

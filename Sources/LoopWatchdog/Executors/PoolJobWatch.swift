@@ -53,22 +53,21 @@ enum PoolJobWatch {
         return workerThreads.withLock { $0 }
     }
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        let rc = pthread_key_create(&key) { pointer in
-            guard let pointer else { return }
-            let worker = Unmanaged<Worker>.fromOpaque(pointer).takeRetainedValue()
-            _ = workerThreads.withLock { $0.remove(worker.threadID) }
-        }
-        precondition(rc == 0, "pthread_key_create failed: \(rc)")
-        return key
-    }()
+    private static let slot = ThreadExitSlot { pointer in
+        guard let pointer else { return }
+        let worker = Unmanaged<Worker>.fromOpaque(pointer).takeRetainedValue()
+        _ = workerThreads.withLock { $0.remove(worker.threadID) }
+    }
+
+    /// Why the jobs cannot be watched one by one, when they cannot: no way to see a worker
+    /// thread's exit (see ``ThreadExitSlot``).
+    static var unavailableReason: String? { slot.isAvailable ? nil : slot.problem }
 
     /// Starts watching every job of the global executor for `watchdog`. Returns false when
     /// another hook (SwiftNIO's executor takeover) already owns the global executor: its
     /// jobs then run where that hook sends them, and are watched there (as NIO event loops).
     static func start(watchdog: Watchdog) -> Bool {
-        _ = key
+        guard slot.isAvailable else { return false }
         let generation = active.withLock { state in
             state.generation += 1
             state.watchdog = watchdog
@@ -111,9 +110,9 @@ enum PoolJobWatch {
     /// the thread's worker of an older watch, and registers the thread with the active one.
     /// Returns the worker's slot, or nil when `generation` is no longer active.
     private static let registerWorker: @convention(c) (UInt64) -> OpaquePointer? = { generation in
-        if let pointer = pthread_getspecific(key) {
+        if let pointer = slot.value {
             // Of a watch that stopped: forget it.
-            pthread_setspecific(key, nil)
+            slot.set(nil)
             let worker = Unmanaged<Worker>.fromOpaque(pointer).takeRetainedValue()
             worker.heartbeat.unregister()
             _ = workerThreads.withLock { $0.remove(worker.threadID) }
@@ -123,7 +122,12 @@ enum PoolJobWatch {
         guard let watchdog, let job = PoolWorkerJob(generation: generation) else { return nil }
         let heartbeat = watchdog.registerPoolWorker(job: job)
         let worker = Worker(heartbeat: heartbeat, job: job)
-        pthread_setspecific(key, Unmanaged.passRetained(worker).toOpaque())
+        let retained = Unmanaged.passRetained(worker)
+        guard slot.set(retained.toOpaque()) else {
+            retained.release()
+            heartbeat.unregister()
+            return nil
+        }
         _ = workerThreads.withLock { $0.insert(worker.threadID) }
         return job.slot
     }

@@ -8,22 +8,26 @@ enum ThreadExitHook {
         var records: [LoopRecord] = []
     }
 
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        let rc = pthread_key_create(&key) { pointer in
-            guard let pointer else { return }
-            let loops = Unmanaged<ThreadLoops>.fromOpaque(pointer).takeRetainedValue()
-            for record in loops.records {
-                record.retire()
-            }
+    private static let slot = ThreadExitSlot { pointer in
+        guard let pointer else { return }
+        let loops = Unmanaged<ThreadLoops>.fromOpaque(pointer).takeRetainedValue()
+        for record in loops.records {
+            record.retire()
         }
-        precondition(rc == 0, "pthread_key_create failed: \(rc)")
-        return key
-    }()
+    }
+
+    /// Why a thread's exit may not be seen at once, when it may not (see ``ThreadExitSlot``).
+    static var problem: String? { slot.problem }
+
+    /// False when thread exits cannot be seen at all.
+    static var seesExits: Bool { slot.isAvailable }
 
     /// Arranges for `record` to be retired when the calling thread exits.
+    /// Without a slot (see ``problem``) nothing is arranged: the loop stays registered
+    /// until it unregisters.
     static func retireOnExit(_ record: LoopRecord) {
-        if let existing = pthread_getspecific(key) {
+        guard slot.isAvailable else { return }
+        if let existing = slot.value {
             let loops = Unmanaged<ThreadLoops>.fromOpaque(existing).takeUnretainedValue()
             loops.records.removeAll { $0.retired.load(ordering: .relaxed) }
             loops.records.append(record)
@@ -31,6 +35,7 @@ enum ThreadExitHook {
         }
         let loops = ThreadLoops()
         loops.records.append(record)
-        pthread_setspecific(key, Unmanaged.passRetained(loops).toOpaque())
+        let retained = Unmanaged.passRetained(loops)
+        if !slot.set(retained.toOpaque()) { retained.release() }
     }
 }

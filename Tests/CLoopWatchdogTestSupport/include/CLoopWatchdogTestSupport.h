@@ -102,4 +102,8 @@ int lwd_test_mask_proc(void);
 /// Keeps the calling thread on the first CPU it may run on now. Returns 0 or -errno.
 int lwd_test_pin_to_first_cpu(void);
 
+/// Creates pthread keys until none is left (for a child process: they are never deleted).
+/// Returns how many were created.
+int lwd_test_exhaust_pthread_keys(void);
+
 #endif

@@ -47,5 +47,20 @@ extension FaultSuite {
             let error = child.standardError
             #expect(error.components(separatedBy: "cannot read /proc/self/task/").count == 2, "\(error.suffix(2_000))")
         }
+
+        /// A host that used every pthread key before the watchdog started: thread exits are
+        /// seen through glibc's thread-exit destructors instead (said once), so a loop
+        /// thread that exits mid-stall ends its stall, and pool jobs are still watched one
+        /// by one. Before, the first registration ended the process on a precondition.
+        @Test func noPthreadKeyLeftStillSeesThreadExitsAndPoolJobs() async throws {
+            let (result, child) = try await ChildProcess.runHelper(["no-pthread-keys"])
+            #expect(int(result, "keys_created") > 0, "\(result)")
+            #expect(int(result, "loop_stalls_ended") == 1, "\(result)")
+            #expect(result["watches_jobs"] as? Bool == true, "\(result)")
+            #expect(int(result, "job_stalls") == 1, "\(result)")
+            #expect(int(result, "began") == 2 && int(result, "ended") == 2 && int(result, "continuing") == 0, "\(result)")
+            let error = child.standardError
+            #expect(error.components(separatedBy: "no pthread key was left").count == 2, "\(error.suffix(2_000))")
+        }
     }
 }
