@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "LoopWatchdog", targets: ["LoopWatchdog"]),
         .library(name: "LoopWatchdogNIO", targets: ["LoopWatchdogNIO"]),
+        .library(name: "LoopWatchdogServiceLifecycle", targets: ["LoopWatchdogServiceLifecycle"]),
         .executable(name: "loop-watchdog", targets: ["loop-watchdog"]),
     ],
     dependencies: [
@@ -16,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // SIGPROF handler, libunwind capture, /proc readers, thread helpers and the ELF and
@@ -42,6 +44,19 @@ let package = Package(
                 "LoopWatchdog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The watchdog as a swift-service-lifecycle `Service`, in a product of its own so that
+        // an application without ServiceLifecycle never builds it.
+        .target(
+            name: "LoopWatchdogServiceLifecycle",
+            dependencies: [
+                "LoopWatchdog",
+                "LoopWatchdogNIO",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -81,10 +96,24 @@ let package = Package(
                 "LoopWatchdog",
                 "CLoopWatchdog",
                 "CLoopWatchdogTestSupport",
+                "LoopWatchdogServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
+        ),
+        // A small application for the service tests: a ServiceGroup with the watchdog and a
+        // service that blocks, shut down by SIGTERM as a deployed server is.
+        .executableTarget(
+            name: "lwd-service-helper",
+            dependencies: [
+                "LoopWatchdog",
+                "LoopWatchdogServiceLifecycle",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ServiceHelper"
         ),
         .testTarget(
             name: "LoopWatchdogNIOTests",

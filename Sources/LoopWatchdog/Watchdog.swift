@@ -172,6 +172,23 @@ public final class Watchdog: Sendable {
         reporter.flushForShutdown()
     }
 
+    /// ``stop()`` for async code: the join and the wait for queued reports happen on a
+    /// thread of their own, so that no Swift Concurrency worker blocks on them.
+    package func stopOffThread() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let stopper = PlainThread.start(name: "LoopWatchdog-stop") {
+                self.stop()
+                done.resume()
+            }
+            if let stopper {
+                stopper.detach()
+            } else {
+                stop()  // no thread to be had: stop here rather than not at all
+                done.resume()
+            }
+        }
+    }
+
     /// Registers the calling thread as a loop called `name` and returns its heartbeat.
     /// The loop is watched while the watchdog runs, until it unregisters or its thread
     /// exits. Call it on the loop's own thread. In the child of a fork the heartbeat works
@@ -217,8 +234,9 @@ public final class Watchdog: Sendable {
         return LoopHeartbeat(record: record)
     }
 
-    /// Runs the watchdog until the surrounding task is cancelled, then stops it: the shape
-    /// swift-service-lifecycle expects of a `Service`.
+    /// Runs the watchdog until the surrounding task is cancelled, then stops it. In a
+    /// swift-service-lifecycle `ServiceGroup`, use `WatchdogService` (the
+    /// `LoopWatchdogServiceLifecycle` product), which also stops on graceful shutdown.
     public func run() async throws {
         start()
         defer { stop() }

@@ -119,7 +119,7 @@ enum DurationParser {
 extension Duration {
     /// Exact short text in the largest whole unit, as accepted by `DurationParser`:
     /// `100 ms`, `3600 s`, `250 us`, `5 ns`. Used in configuration messages.
-    var configurationText: String {
+    package var configurationText: String {
         let (seconds, attoseconds) = components
         let nanoseconds = Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000)
         for (unit, size) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] as [(String, Int128)]
