@@ -2,7 +2,8 @@
 # Builds the example servers (Examples/HummingbirdExample, Examples/VaporExample, each its own SwiftPM
 # package), starts each on 127.0.0.1 and drives every route over loopback, one request at a
 # time and under wrk load on the fast route, checking the watchdog's JSON events
-# (scripts/examples_driver.py): each route as ROUTE:LOOP-PREFIX:FUNCTION:CAUSE. `bash scripts/examples.sh hummingbird` runs one.
+# (scripts/examples_driver.py): each route as ROUTE:LOOP-PREFIX:FUNCTION:CAUSE; --metrics
+# scrapes the server's Prometheus page too. `bash scripts/examples.sh hummingbird` runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,6 +13,11 @@ if ! command -v wrk >/dev/null; then
   if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
+# The driver parses the Prometheus page with the reference parser (prometheus_client).
+if ! python3 -c "import prometheus_client" 2>/dev/null; then
+  echo "examples: installing prometheus-client" >&2
+  python3 -m pip install -q prometheus-client
 fi
 scratch="${TMPDIR:-/tmp}/loop-watchdog-examples"
 mkdir -p "$scratch"
@@ -29,7 +35,7 @@ run_example() {
 }
 
 if [ "$which" = all ] || [ "$which" = hummingbird ]; then
-  run_example hummingbird Examples/HummingbirdExample HummingbirdExample 18080 \
+  run_example hummingbird Examples/HummingbirdExample HummingbirdExample 18080 --metrics \
     sleep:swift-concurrency-pool.medium:sleepRoute:sleeping \
     spin:swift-concurrency-pool.medium:spinRoute:computing \
     read:swift-concurrency-pool.medium:readRoute:file_io \

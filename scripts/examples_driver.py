@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives one example server over loopback and checks the watchdog's JSON events.
 
-Usage: examples_driver.py NAME PORT EVENTS_FILE ROUTE:LOOP_PREFIX... -- SERVER_COMMAND...
+Usage: examples_driver.py NAME PORT EVENTS_FILE [--metrics] ROUTE:LOOP_PREFIX:FUNCTION:CAUSE... -- SERVER_COMMAND...
 
 Every blocking route is requested one at a time, then five /sleep requests are made while wrk
 loads /fast. The server runs with the default LOOP_WATCHDOG_REPEATS=backoff: the first stall of
@@ -10,8 +10,11 @@ thread, with the route's own function and its file:line in the stack and blocked
 10 % of what the handler measured); the repeats of a site (the /sleep requests under load)
 must be counted in the stall.repeats lines of that site, their number exact and their blocked
 time within 10 % of what the handlers measured. Nothing else may be reported (the fast route,
-idle periods, the load). Prints one line per request and a verdict; exits non-zero on any
-failure.
+idle periods, the load). With --metrics, the server's /metrics page is scraped once every
+stall is accounted for and parsed with prometheus_client's parser: the stall counter, the
+duration histogram (its first bucket at the threshold, its count and sum), the causes and the
+blocked-workers gauge must agree with the requests. Prints one line per request and a
+verdict; exits non-zero on any failure.
 """
 import json
 import os
@@ -31,6 +34,56 @@ def get(port, path, timeout=30):
 def parse_report(body):
     fields = dict(part.split("=", 1) for part in body.split()[1:])
     return int(fields["tid"]), int(fields["blocked_ns"])
+
+
+THRESHOLD_SECONDS = 0.1  # the driver runs every server with LOOP_WATCHDOG_THRESHOLD=100ms
+
+
+def check_metrics(name, port, requests):
+    """Scrapes /metrics and checks the watchdog's series against the requests; returns failures."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = get(port, "/metrics")
+    samples = [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+    def values(sample_name, **labels):
+        return [s.value for s in samples
+                if s.name == sample_name and all(s.labels.get(k) == v for k, v in labels.items())]
+
+    failures = []
+    pool_requests = [r for r in requests if r[2].startswith("swift-concurrency-pool")]
+    stalls = values("loop_watchdog_stalls") or values("loop_watchdog_stalls_total")
+    if sum(stalls) != len(requests):
+        failures.append(f"metrics: loop_watchdog_stalls adds up to {sum(stalls)}, {len(requests)} stalls expected")
+    count = sum(values("loop_watchdog_stall_duration_count"))
+    total = sum(values("loop_watchdog_stall_duration_sum"))
+    truth = sum(r[6] for r in requests) / 1e9
+    if count != len(requests):
+        failures.append(f"metrics: loop_watchdog_stall_duration_count {count}, {len(requests)} expected")
+    if abs(total - truth) > truth / 10:
+        failures.append(f"metrics: loop_watchdog_stall_duration_sum {total:.3f} s against {truth:.3f} s measured")
+    bounds = sorted({float(s.labels["le"]) for s in samples
+                     if s.name == "loop_watchdog_stall_duration_bucket" and s.labels.get("le") != "+Inf"})
+    if not bounds or abs(bounds[0] - THRESHOLD_SECONDS) > 1e-9:
+        failures.append(f"metrics: the duration buckets start at {bounds[:1]}, not at the threshold {THRESHOLD_SECONDS}")
+    expected_causes = {}
+    for r in requests:
+        expected_causes[r[4]] = expected_causes.get(r[4], 0) + 1
+    for cause, expected in sorted(expected_causes.items()):
+        got = sum(values("loop_watchdog_stall_causes", cause=cause) or values("loop_watchdog_stall_causes_total", cause=cause))
+        if got != expected:
+            failures.append(f"metrics: loop_watchdog_stall_causes{{cause=\"{cause}\"}} {got}, {expected} expected")
+    pools = {r[2] for r in pool_requests}
+    for pool in sorted(pools):
+        gauge = values("loop_watchdog_blocked_workers", pool=pool)
+        if gauge != [0.0]:
+            failures.append(f"metrics: loop_watchdog_blocked_workers{{pool=\"{pool}\"}} {gauge}, [0.0] expected")
+    if not failures:
+        causes = ", ".join(f"{cause} {n}" for cause, n in sorted(expected_causes.items()))
+        print(f"{name}: /metrics: loop_watchdog_stalls {int(sum(stalls))}, duration histogram count {int(count)} "
+              f"sum {total:.3f} s vs {truth:.3f} s measured, first bucket le={bounds[0]}, causes {causes}, "
+              f"blocked workers 0")
+    return failures
 
 
 def count_accounted(events_path):
@@ -55,11 +108,14 @@ def main():
     separator = sys.argv.index("--")
     name, port, events_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     # route, loop prefix, function, cause
-    routes = [spec.split(":", 3) for spec in sys.argv[4:separator]]
+    specs = sys.argv[4:separator]
+    metrics = "--metrics" in specs
+    routes = [spec.split(":", 3) for spec in specs if spec != "--metrics"]
     command = sys.argv[separator + 1:]
     if os.path.exists(events_path):
         os.remove(events_path)
-    env = dict(os.environ, PORT=str(port), LOOP_WATCHDOG_FORMAT="json", LOOP_WATCHDOG_OUTPUT=events_path)
+    env = dict(os.environ, PORT=str(port), LOOP_WATCHDOG_FORMAT="json", LOOP_WATCHDOG_OUTPUT=events_path,
+               LOOP_WATCHDOG_THRESHOLD=f"{int(THRESHOLD_SECONDS * 1000)}ms")
     server_log = open(events_path + ".server.log", "w")
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=server_log, text=True)
     failures = []
@@ -107,6 +163,9 @@ def main():
         deadline = time.time() + 60
         while time.time() < deadline and count_accounted(events_path) < len(requests):
             time.sleep(0.5)
+        if metrics:
+            time.sleep(0.5)  # the metrics are recorded just after the JSON line is written
+            failures.extend(check_metrics(name, port, requests))
     finally:
         server.send_signal(signal.SIGINT)
         try:

@@ -295,3 +295,15 @@ private struct Resolver {
         return true
     }
 }
+
+extension Configuration {
+    /// The threshold a watchdog made with this configuration starts with: the one set in
+    /// code, else a valid `LOOP_WATCHDOG_THRESHOLD`, else 100 ms, clamped to 1 ms ... 1 h.
+    /// For what must be sized before the watchdog exists, such as the histogram buckets of
+    /// a metrics backend (``MetricsEventSink/durationBuckets(threshold:)``). Logs nothing:
+    /// the watchdog says what was wrong with a bad value when it is created.
+    /// - Parameter environment: the variables to read; nil reads the process environment.
+    public func resolvedThreshold(environment: [String: String]? = nil) -> Duration {
+        resolve(environment: environment ?? Self.processEnvironment()).settings.threshold
+    }
+}

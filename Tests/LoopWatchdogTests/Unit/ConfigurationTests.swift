@@ -39,6 +39,16 @@ private func isSingleSafeLine(_ text: String) -> Bool {
         #expect(settings.whenTraced == .suppress)
     }
 
+    @Test func resolvedThresholdFollowsCodeThenEnvironmentThenDefault() {
+        #expect(Configuration().resolvedThreshold(environment: [:]) == .milliseconds(100))
+        #expect(Configuration().resolvedThreshold(environment: ["LOOP_WATCHDOG_THRESHOLD": "250ms"]) == .milliseconds(250))
+        #expect(Configuration().resolvedThreshold(environment: ["LOOP_WATCHDOG_THRESHOLD": "banana"]) == .milliseconds(100))
+        #expect(Configuration().resolvedThreshold(environment: ["LOOP_WATCHDOG_THRESHOLD": "5h"]) == .seconds(3600))
+        #expect(
+            Configuration(threshold: .seconds(2)).resolvedThreshold(environment: ["LOOP_WATCHDOG_THRESHOLD": "250ms"])
+                == .seconds(2))
+    }
+
     @Test func unrelatedVariablesAreIgnored() {
         let (settings, problems) = resolve(Configuration(), ["PATH": "/bin", "LOOP_WATCHDOGS": "x", "HOME": "\n"])
         #expect(problems.isEmpty)

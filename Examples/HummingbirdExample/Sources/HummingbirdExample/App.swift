@@ -1,27 +1,34 @@
 import ExampleWork
 import Foundation
 import Hummingbird
+import Logging
 import LoopWatchdog
-import LoopWatchdogNIO
+import LoopWatchdogServiceLifecycle
 import NIOPosix
+import Prometheus
 
 /// A Hummingbird 2 server whose async route handlers block their Swift Concurrency worker:
 /// `/fast` answers at once; `/sleep`, `/spin`, `/read` and `/lock` block for `?ms=` (default
 /// 300) in a sleep, a CPU spin, a large synchronous file read and a contended lock.
-/// Listens on 127.0.0.1:`PORT` (default 8080).
+/// `/metrics` serves the watchdog's metrics in the Prometheus text format.
+/// Listens on 127.0.0.1:`PORT` (default 8080); SIGTERM or SIGINT shuts it down gracefully.
 @main
 struct HummingbirdExample {
     static func main() async throws {
-        // LoopWatchdog, as the README shows: the NIO loops and the Concurrency pool, whose
-        // workers run every Hummingbird route handler.
-        let watchdog = Watchdog.start()
-        let loops = watchdog.watch(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let pool = watchdog.watchConcurrencyPool()
-        defer {
-            pool.stop()
-            loops.stop()
-            watchdog.stop()  // writes the reports still queued before the process exits
-        }
+        let logger = Logger(label: "HummingbirdExample")
+
+        // Metrics for Prometheus; stall durations in buckets that start at the threshold.
+        let registry = PrometheusCollectorRegistry()
+        var prometheus = PrometheusMetricsFactory(registry: registry)
+        let configuration = LoopWatchdog.Configuration()  // LOOP_WATCHDOG_* from the environment
+        prometheus.durationHistogramBuckets[MetricsEventSink.durationLabel] =
+            MetricsEventSink.durationBuckets(threshold: configuration.resolvedThreshold())
+
+        // LoopWatchdog, as the README shows: one more service of the application, watching
+        // the NIO loops and the Concurrency pool, whose workers run every route handler.
+        let watchdog = WatchdogService(
+            configuration: configuration, logger: logger, metricsFactory: prometheus,
+            eventLoopGroups: [MultiThreadedEventLoopGroup.singleton])
 
         let file = BlockingWork.largeFile(megabytes: 16)
         let router = Router()
@@ -30,12 +37,17 @@ struct HummingbirdExample {
         router.get("/spin", use: spinRoute)
         router.get("/read") { request, context in try await readRoute(request, context, file: file) }
         router.get("/lock", use: lockRoute)
+        router.get("/metrics") { _, _ in registry.emitToString() }
 
         let port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        // The watchdog comes first among the services: the group stops them in reverse
+        // order, so a handler that blocks while the server drains is still reported.
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            services: [watchdog], logger: logger)
         // Unbuffered: the driver waits for this line through a pipe.
-        FileHandle.standardOutput.write(Data("READY port=\(port) jobs_watched=\(pool.watchesJobs)\n".utf8))
-        try await app.runService()
+        FileHandle.standardOutput.write(Data("READY port=\(port)\n".utf8))
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 }
 

@@ -12,7 +12,7 @@ import CoreMetrics
 ///
 /// The duration timer's values are never below the threshold: a histogram of them is best
 /// built on ``durationBuckets(threshold:)`` (for swift-prometheus, its factory's
-/// `timerHistogramBuckets` for ``durationLabel``). Runs on the reporter thread.
+/// `durationHistogramBuckets` for ``durationLabel``). Runs on the reporter thread.
 public struct MetricsEventSink: Sendable {
     /// Label of the counter of stalls that began.
     public static let stallsLabel = "loop_watchdog_stalls"
