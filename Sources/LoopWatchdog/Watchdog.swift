@@ -93,7 +93,7 @@ public final class Watchdog: Sendable {
 
     /// The threshold for loops that have none of their own. Any thread may change it while
     /// the watchdog runs (as asyncio's `loop.slow_callback_duration`); it takes effect at the
-    /// next tick. Clamped to 1 ms ... 1 h (``ThresholdRule``), with a warning when clamped.
+    /// next tick. Clamped to 1 ms ... 1 h, with a warning when clamped.
     public var threshold: Duration {
         get { liveThreshold.value }
         set {
@@ -218,7 +218,7 @@ public final class Watchdog: Sendable {
 
     /// How often a probe should run on a loop watched by probes
     /// (``LoopHeartbeat/probeRan(nextDueIn:)``): the watchdog's interval for the loop's
-    /// threshold, by default a tenth of it and at least 1 ms (``ThresholdRule``). The
+    /// threshold, by default a tenth of it and at least 1 ms. The
     /// threshold may change at run time: ask again before scheduling each probe.
     public func probeInterval(for heartbeat: LoopHeartbeat) -> Duration {
         let override = heartbeat.record.thresholdOverride.load(ordering: .relaxed)

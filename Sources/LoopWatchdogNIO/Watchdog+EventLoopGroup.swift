@@ -17,7 +17,7 @@ extension Watchdog {
     /// Works with any `EventLoopGroup`, the shared singleton included. Each loop is named
     /// after its thread (`NIO-ELT-0-#1`, `NIO-SGLTN-0-#0`).
     ///
-    /// How: a probe callback is scheduled on each loop every ``probeInterval(for:)`` (a tenth
+    /// How: a probe callback is scheduled on each loop every `probeInterval(for:)` (a tenth
     /// of the threshold by default). Its first run registers the loop's own thread with the
     /// watchdog; every run records that the loop is answering. An idle loop wakes once per
     /// probe interval to run it and is never reported; a busy loop runs it among its other

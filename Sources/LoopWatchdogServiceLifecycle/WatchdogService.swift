@@ -52,7 +52,7 @@ public struct WatchdogService: Service {
     ///     `[MultiThreadedEventLoopGroup.singleton]` for Hummingbird or
     ///     `[app.eventLoopGroup]` for Vapor.
     ///   - concurrencyPool: whether to watch the Swift Concurrency pool, its starvation and
-    ///     every blocked job (``LoopWatchdog/Watchdog/watchConcurrencyPool(priorities:jobs:)``),
+    ///     every blocked job (`Watchdog.watchConcurrencyPool(priorities:jobs:)`),
     ///     where async route handlers run; by default true.
     ///   - onEvent: called with every finished event, on the reporter thread.
     public init(

@@ -1,5 +1,6 @@
 /// How the log (text or JSON lines) reports stalls of a site it has reported before: a site
-/// is the place in the application's code where a stall blocked (``StallSiteSignature``).
+/// is the place in the application's code where a stall blocked (its three innermost frames outside
+/// libc, the Swift runtime, Dispatch and Foundation).
 /// Metrics, the hang file and `onEvent` always get every stall. Extensible: switch with a
 /// `default` case.
 public struct RepeatPolicy: Sendable, Hashable, CustomStringConvertible {

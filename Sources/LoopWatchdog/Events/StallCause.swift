@@ -29,8 +29,9 @@ public struct StallCause: Sendable, Hashable {
     /// The share of that time (0...1) during which some task of the machine waited for a
     /// CPU (/proc/pressure/cpu); nil without PSI.
     public var cpuPressure: Double?
-    /// Bytes the thread read and wrote through system calls in that time.
+    /// Bytes the thread read through system calls in that time.
     public var readBytes: Int64?
+    /// Bytes the thread wrote through system calls in that time.
     public var writtenBytes: Int64?
 
     /// What to do about it: one line fitted to Swift servers.

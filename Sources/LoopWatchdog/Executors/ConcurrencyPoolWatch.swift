@@ -73,7 +73,7 @@ extension Watchdog {
 }
 
 /// A running watch of the Swift Concurrency pools, returned by
-/// ``Watchdog/watchConcurrencyPool(priorities:)``. `stop()` may be called from any thread.
+/// ``Watchdog/watchConcurrencyPool(priorities:jobs:)``. `stop()` may be called from any thread.
 public final class ConcurrencyPoolWatch: Sendable {
     let heartbeats: [LoopHeartbeat]
     private let watchdog: Watchdog

@@ -53,8 +53,8 @@ public final class LoopHeartbeat: Sendable {
         record.idleGate?.loopWentBusy()
     }
 
-    /// A threshold for this loop only, or nil to use the watchdog's. Clamped to 1 ms ... 1 h
-    /// (``ThresholdRule``), like every threshold. Takes effect at the watchdog's next tick;
+    /// A threshold for this loop only, or nil to use the watchdog's. Clamped to 1 ms ... 1 h,
+    /// like every threshold. Takes effect at the watchdog's next tick;
     /// any thread may set it.
     public var threshold: Duration? {
         get {
