@@ -61,7 +61,8 @@ public final class Watchdog: Sendable {
     ///     which uses the application's logging system.
     ///   - environment: the variables to read; nil reads the process environment.
     ///   - metricsFactory: where the stall counters and durations go (see
-    ///     ``MetricsEventSink``); by default the application's `MetricsSystem.factory`.
+    ///     ``MetricsEventSink``); by default the application's `MetricsSystem.factory` as it
+    ///     is now: bootstrap the metrics system before creating the watchdog.
     ///   - onEvent: called with every finished event, on the reporter thread, in addition to
     ///     the log or JSON output.
     public init(

@@ -47,7 +47,8 @@ public struct WatchdogService: Service {
     ///   - logger: where the watchdog's reports and notices go, and this service's own
     ///     start and stop lines: pass the application's or the service group's logger.
     ///   - metricsFactory: where the stall metrics go (see `MetricsEventSink`); by default
-    ///     the application's `MetricsSystem.factory`.
+    ///     the application's `MetricsSystem.factory` as it is now: bootstrap the metrics
+    ///     system before creating the service.
     ///   - eventLoopGroups: the SwiftNIO groups whose loops to watch, for example
     ///     `[MultiThreadedEventLoopGroup.singleton]` for Hummingbird or
     ///     `[app.eventLoopGroup]` for Vapor.
