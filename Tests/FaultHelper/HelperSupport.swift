@@ -36,6 +36,15 @@ final class EventLog: Sendable {
     private let events = Mutex<[StallEvent]>([])
     var all: [StallEvent] { events.withLock { $0 } }
     func append(_ event: StallEvent) { events.withLock { $0.append(event) } }
+
+    /// Waits (at most `seconds`) until `count` stalls have ended: the reporter thread has
+    /// then symbolicated and delivered them, and opens no file for them any more.
+    func waitForEnded(_ count: Int, seconds: Int = 30) {
+        for _ in 0..<(seconds * 100) {
+            if events.withLock({ $0.lazy.filter { $0.kind == .ended }.count }) >= count { return }
+            sleepMilliseconds(10)
+        }
+    }
 }
 
 /// What the process holds now: resident memory and open file descriptors.
@@ -43,6 +52,8 @@ struct ResourceFigures {
     var residentKilobytes: Int
     var descriptors: Int
     var pidfds: Int
+    /// What each descriptor refers to (readlink of /proc/self/fd/N), to name a leak.
+    var targets: [String] = []
 
     /// Reads VmRSS from /proc/self/status and counts /proc/self/fd.
     static func now() -> ResourceFigures {
@@ -54,6 +65,7 @@ struct ResourceFigures {
         }
         var descriptors = 0
         var pidfds = 0
+        var targets: [String] = []
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         for entry in entries {
             var buffer = [CChar](repeating: 0, count: 256)
@@ -62,8 +74,9 @@ struct ResourceFigures {
             descriptors += 1
             let target = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             if target.contains("pidfd") { pidfds += 1 }
+            targets.append(target)
         }
-        return ResourceFigures(residentKilobytes: rss, descriptors: descriptors, pidfds: pidfds)
+        return ResourceFigures(residentKilobytes: rss, descriptors: descriptors, pidfds: pidfds, targets: targets)
     }
 
     /// `now()` after a first, discarded reading: the first reading itself allocates (file
@@ -71,6 +84,17 @@ struct ResourceFigures {
     static func baseline() -> ResourceFigures {
         _ = now()
         return now()
+    }
+
+    /// The descriptors' targets that `later` holds and this does not (one entry per extra
+    /// descriptor), for a failure message.
+    func descriptorsAdded(in later: ResourceFigures) -> [String] {
+        var remaining = targets
+        var added: [String] = []
+        for target in later.targets {
+            if let index = remaining.firstIndex(of: target) { remaining.remove(at: index) } else { added.append(target) }
+        }
+        return added
     }
 
     /// The figures as JSON fields with `prefix`.

@@ -59,10 +59,14 @@ enum SoakScenarios {
             })
         }
         while warmedUp.value < loops { sleepMilliseconds(10) }
+        // The figures are read once the reporter has delivered every stall so far: while it
+        // works it may hold a file open for a moment (a memory-limit check, an image).
+        events.waitForEnded(loops)
         sleepMilliseconds(200)
         let before = ResourceFigures.baseline()
         proceed.add()
         while measured.value < loops { sleepMilliseconds(10) }
+        events.waitForEnded(loops * (1 + stallsPerLoop))
         sleepMilliseconds(200)
         let after = ResourceFigures.now()
         proceed.add()
@@ -78,6 +82,7 @@ enum SoakScenarios {
         fields["intended"] = stalls.count
         fields.merge(before.fields("before")) { $1 }
         fields.merge(after.fields("after")) { $1 }
+        fields["fds_added"] = before.descriptorsAdded(in: after)
         fields.merge(matchStalls(stalls, all)) { $1 }
         printResult(fields)
     }
@@ -140,6 +145,7 @@ enum SoakScenarios {
         // Warm-up, not counted: one stall, so that the first symbolication (which maps
         // images and reads their symbol tables once) happens before the baseline.
         batch(0..<8, stallAt: { $0 == 0 })
+        events.waitForEnded(1)
         sleepMilliseconds(200)
         let before = ResourceFigures.baseline()
         var done = 0
@@ -148,6 +154,7 @@ enum SoakScenarios {
             batch((8 + done)..<(8 + done + size), stallAt: { $0 % 100 == 99 })
             done += size
         }
+        events.waitForEnded(1 + (8..<(8 + count)).filter { $0 % 100 == 99 }.count)
         sleepMilliseconds(300)  // a few ticks: retired loops are dropped
         let after = ResourceFigures.now()
         watchdog.stop()
