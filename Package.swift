@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LoopWatchdog", targets: ["LoopWatchdog"]),
         .library(name: "LoopWatchdogNIO", targets: ["LoopWatchdogNIO"]),
         .library(name: "LoopWatchdogServiceLifecycle", targets: ["LoopWatchdogServiceLifecycle"]),
+        .library(name: "LoopWatchdogReport", targets: ["LoopWatchdogReport"]),
         .executable(name: "loop-watchdog", targets: ["loop-watchdog"]),
     ],
     dependencies: [
@@ -61,11 +62,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // gzip for stall logs and pprof profiles: zlib's init functions are macros.
+        .target(
+            name: "CLoopWatchdogZlib",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        // Stall logs read back: the JSON-lines reader, the summary by site and stack, and
+        // the outputs existing tools read (folded stacks, SVG flame graph, Chrome trace,
+        // pprof).
+        .target(
+            name: "LoopWatchdogReport",
+            dependencies: ["LoopWatchdog", "CLoopWatchdogZlib"]
+        ),
         .executableTarget(
             name: "loop-watchdog",
             dependencies: [
                 "LoopWatchdog",
                 "LoopWatchdogNIO",
+                "LoopWatchdogReport",
+                "CLoopWatchdogZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -99,6 +114,7 @@ let package = Package(
                 "CLoopWatchdog",
                 "CLoopWatchdogTestSupport",
                 "LoopWatchdogServiceLifecycle",
+                "LoopWatchdogReport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

@@ -151,6 +151,9 @@ row "| HTTP/1.1 server (NIOHTTP1, 1 loop) under wrk -t1 -c32 on 127.0.0.1, reque
 row "| HTTP server: throughput ratio on/off, median of $rounds rounds | $(printf '%.3f' "$on") (rounds: $(printf '%.2f ' "${ratio_on[@]}")); A/A control off-again/off: $(printf '%.3f' "$aa") (rounds: $(printf '%.2f ' "${ratio_aa[@]}")) | ≥ 0.99 | $(verdict "$on") |"
 row "| HTTP server: server CPU per request ratio off/on (throughput on the server's own CPU clock), median of $rounds rounds | $(printf '%.3f' "$con") (rounds: $(printf '%.2f ' "${cpu_on[@]}")); A/A control: $(printf '%.3f' "$caa") (rounds: $(printf '%.2f ' "${cpu_aa[@]}")) | ≥ 0.99 | $(verdict "$con") |"
 
+say "loop-watchdog report over a 1 GB stall log"
+bash scripts/report_benchmark.sh 1024 2>>"$raw" | tee -a "$raw" | tee -a "$table"
+
 say "asyncio peer (7 rounds with aiodebug, 3 with debug mode, which is slow)"
 python3 Tools/peers/asyncio_chain.py --rounds 7 --debug-rounds 3 2>>"$raw" | tee -a "$raw" | tee -a "$table"
 

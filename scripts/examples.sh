@@ -3,7 +3,8 @@
 # package), starts each on 127.0.0.1 and drives every route over loopback, one request at a
 # time and under wrk load on the fast route, checking the watchdog's JSON events
 # (scripts/examples_driver.py): each route as ROUTE:LOOP-PREFIX:FUNCTION:CAUSE; --metrics
-# scrapes the server's Prometheus page too. `bash scripts/examples.sh hummingbird` runs one.
+# scrapes the server's Prometheus page too. Each server's stall log is then read back by
+# `loop-watchdog report` (scripts/report_check.py). `bash scripts/examples.sh hummingbird` runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -32,7 +33,13 @@ run_example() {
   local binary
   binary="$(swift build --package-path "$dir" --show-bin-path)/$product"
   python3 scripts/examples_driver.py "$name" "$port" "$scratch/$name-events.jsonl" "$@" -- "$binary" || status=1
+  # The stall log the server wrote, read back by `loop-watchdog report` and its outputs
+  # opened in real tools (scripts/report_check.py).
+  python3 scripts/report_check.py "$tool" "$scratch/$name-events.jsonl" || status=1
 }
+
+swift build --product loop-watchdog
+tool="$(swift build --show-bin-path)/loop-watchdog"
 
 if [ "$which" = all ] || [ "$which" = hummingbird ]; then
   run_example hummingbird Examples/HummingbirdExample HummingbirdExample 18080 --metrics \

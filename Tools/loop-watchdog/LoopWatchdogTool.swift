@@ -19,6 +19,7 @@ struct LoopWatchdogTool: ParsableCommand {
               loop-watchdog demo nio           a SwiftNIO handler that blocks its loop
               loop-watchdog demo concurrency   blocking calls in async functions
               loop-watchdog serve --port 8080  a watched HTTP server for curl and wrk
+              loop-watchdog report --flamegraph blocked.svg stalls.jsonl
               loop-watchdog symbolicate --binary .build/release/MyServer events.jsonl
 
             Settings come from the environment: LOOP_WATCHDOG_THRESHOLD=250ms, \
@@ -28,6 +29,6 @@ struct LoopWatchdogTool: ParsableCommand {
             Shell completions: loop-watchdog --generate-completion-script bash|zsh|fish
             """,
         version: "loop-watchdog \(version) (LoopWatchdog for Linux x86_64)",
-        subcommands: [DemoCommand.self, ServeCommand.self, SymbolicateCommand.self]
+        subcommands: [DemoCommand.self, ServeCommand.self, ReportCommand.self, SymbolicateCommand.self]
     )
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import LoopWatchdog
+import LoopWatchdogReport
 
 /// `loop-watchdog symbolicate`: resolves the frames of JSON-lines reports against binaries.
 struct SymbolicateCommand: ParsableCommand {
@@ -8,7 +10,7 @@ struct SymbolicateCommand: ParsableCommand {
         commandName: "symbolicate",
         abstract: "Fill in function names and file:line of JSON-lines stall reports from the binaries they came from.",
         discussion: """
-            Reads JSON lines as LoopWatchdog writes them (LOOP_WATCHDOG_FORMAT=json) from the \
+            Reads JSON lines as LoopWatchdog writes them (LOOP_WATCHDOG_FORMAT=json, plain or gzip) from the \
             files given, or standard input, and writes them to standard output with every frame \
             that lies in one of the binaries (same build ID, or the same file name when either \
             has none) resolved from that binary's symbol table and DWARF line table. Lines that \
@@ -32,17 +34,13 @@ struct SymbolicateCommand: ParsableCommand {
         }
         guard !symbolicators.isEmpty else { throw ValidationError("name at least one --binary") }
         var resolved = 0
-        let handles = try files.isEmpty
-            ? [FileHandle.standardInput]
-            : files.map { path in
-                guard let handle = FileHandle(forReadingAtPath: path) else {
-                    throw ValidationError("cannot open \(path)")
-                }
-                return handle
-            }
-        for handle in handles {
-            for line in LineReader(handle) {
-                print(ReportLine.resolving(line, with: symbolicators, resolved: &resolved))
+        for path in files.isEmpty ? ["-"] : files {
+            let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw ValidationError("cannot open \(path)") }
+            defer { if descriptor != 0 { close(descriptor) } }
+            var reader = LineReader(descriptor: descriptor)
+            try reader.forEachLine { bytes in
+                print(ReportLine.resolving(String(decoding: bytes, as: UTF8.self), with: symbolicators, resolved: &resolved))
             }
         }
         FileHandle.standardError.write(Data("loop-watchdog symbolicate: \(resolved) frames resolved\n".utf8))
@@ -96,33 +94,5 @@ enum ReportLine {
         }
         changed += 1
         return result
-    }
-}
-
-/// The lines of a file handle, read in chunks (a report file may be large).
-struct LineReader: Sequence, IteratorProtocol {
-    private let handle: FileHandle
-    private var buffer = Data()
-    private var finished = false
-
-    init(_ handle: FileHandle) {
-        self.handle = handle
-    }
-
-    mutating func next() -> String? {
-        while true {
-            if let newline = buffer.firstIndex(of: 0x0a) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer.removeSubrange(buffer.startIndex...newline)
-                return String(decoding: line, as: UTF8.self)
-            }
-            if finished {
-                guard !buffer.isEmpty else { return nil }
-                defer { buffer.removeAll() }
-                return String(decoding: buffer, as: UTF8.self)
-            }
-            let chunk = handle.readData(ofLength: 1 << 16)
-            if chunk.isEmpty { finished = true } else { buffer.append(chunk) }
-        }
     }
 }

@@ -1,5 +1,5 @@
 /// Why a text is not a duration.
-enum DurationParseError: Error, Hashable {
+package enum DurationParseError: Error, Hashable {
     /// Nothing but whitespace.
     case empty
     /// Not a number followed by an optional unit.
@@ -10,7 +10,7 @@ enum DurationParseError: Error, Hashable {
     case unknownUnit(String)
 
     /// Completes "VARIABLE=value ..." in a problem message. Never contains the input.
-    var reason: String {
+    package var reason: String {
         switch self {
         case .empty:
             "is empty"
@@ -32,7 +32,7 @@ enum DurationParseError: Error, Hashable {
 /// Only ASCII digits are accepted, so `nan`, `inf`, hexadecimal and the like are rejected
 /// before the number reaches `Double`. Values too large for `Duration` saturate at
 /// `saturation` (about 285 years); callers clamp them to their own range.
-enum DurationParser {
+package enum DurationParser {
     /// The largest duration the parser returns.
     static let saturation: Duration = .seconds(9_000_000_000)
 
@@ -52,7 +52,7 @@ enum DurationParser {
     ]
 
     /// Parses `text`, or says why it is not a duration.
-    static func parse(_ text: String) -> Result<Duration, DurationParseError> {
+    package static func parse(_ text: String) -> Result<Duration, DurationParseError> {
         let scalars = Array(text.trimmingWhitespace().unicodeScalars)
         if scalars.isEmpty { return .failure(.empty) }
 

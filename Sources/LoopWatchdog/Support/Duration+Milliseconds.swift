@@ -1,6 +1,6 @@
 extension Duration {
     /// The duration in milliseconds as a floating-point number (for output and JSON).
-    var milliseconds: Double {
+    package var milliseconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
     }
@@ -15,7 +15,7 @@ extension Duration {
     }
 
     /// A short human form: `250 us`, `100 ms`, `351 ms`, `1.5 s`, `2 min 5 s`.
-    var humanReadable: String {
+    package var humanReadable: String {
         let ms = milliseconds
         if ms < 1 {
             return "\(Int((ms * 1_000).rounded())) us"

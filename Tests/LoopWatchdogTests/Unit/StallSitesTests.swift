@@ -83,6 +83,18 @@ import Testing
         #expect(StallSiteSignature.of([]) == "unknown")
     }
 
+    @Test func siteLeavesOutTheWatchdogsOwnFramesInTheApplicationImage() {
+        let job = [
+            StackFrame(index: 0, address: 0x10, symbol: "usleep", image: "libc.so.6"),
+            StackFrame(index: 1, address: 0x20, symbol: "sleepRoute()", image: "server"),
+            StackFrame(index: 2, address: 0x30, symbol: "swift_job_run", image: "libswift_Concurrency.so"),
+            StackFrame(index: 3, address: 0x40, symbol: "run_watched_job", image: "server"),
+            StackFrame(index: 4, address: 0x50, symbol: "lwd_anything", image: "server"),
+            StackFrame(index: 5, address: 0x60, symbol: "main", image: "server"),
+        ]
+        #expect(StallSiteSignature.of(job) == "sleepRoute() <- main")
+    }
+
     /// A counted stall that goes on long enough to be `continuing` is logged from then on.
     @Test func aRepeatThatBecomesAHangIsLogged() {
         var sites = StallSites(summaryInterval: nil)

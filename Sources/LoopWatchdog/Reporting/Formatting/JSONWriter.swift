@@ -5,45 +5,45 @@
 /// U+0000–U+001F as `\u00XX`); DEL, the C1 controls and U+2028/U+2029 are also written as
 /// `\u` escapes so the line is safe to view and to embed in JavaScript. Other non-ASCII
 /// text is written as UTF-8. Non-finite numbers are written as `null`.
-struct JSONWriter {
+package struct JSONWriter {
     /// The JSON text written so far.
-    private(set) var output = ""
+    package private(set) var output = ""
     /// One entry per open object or array: true until its first member is written.
     private var containerIsEmpty: [Bool] = []
     /// True between a key and its value.
     private var expectingValue = false
 
     /// Creates an empty writer.
-    init() {}
+    package init() {}
 
     /// Opens an object (`{`).
-    mutating func beginObject() {
+    package mutating func beginObject() {
         prepareForValue()
         output += "{"
         containerIsEmpty.append(true)
     }
 
     /// Closes the innermost object (`}`).
-    mutating func endObject() {
+    package mutating func endObject() {
         containerIsEmpty.removeLast()
         output += "}"
     }
 
     /// Opens an array (`[`).
-    mutating func beginArray() {
+    package mutating func beginArray() {
         prepareForValue()
         output += "["
         containerIsEmpty.append(true)
     }
 
     /// Closes the innermost array (`]`).
-    mutating func endArray() {
+    package mutating func endArray() {
         containerIsEmpty.removeLast()
         output += "]"
     }
 
     /// Writes an object member's key; the next value written is its value.
-    mutating func key(_ name: String) {
+    package mutating func key(_ name: String) {
         prepareForValue()
         Self.appendQuoted(name, to: &output)
         output += ":"
@@ -51,49 +51,49 @@ struct JSONWriter {
     }
 
     /// Writes a string value.
-    mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         prepareForValue()
         Self.appendQuoted(value, to: &output)
     }
 
     /// Writes a string value, or `null` when `value` is nil.
-    mutating func string(_ value: String?) {
+    package mutating func string(_ value: String?) {
         if let value { string(value) } else { null() }
     }
 
     /// Writes an integer without a decimal point.
-    mutating func integer<T: BinaryInteger>(_ value: T) {
+    package mutating func integer<T: BinaryInteger>(_ value: T) {
         prepareForValue()
         output += String(value)
     }
 
     /// Writes an integer, or `null` when `value` is nil.
-    mutating func integer<T: BinaryInteger>(_ value: T?) {
+    package mutating func integer<T: BinaryInteger>(_ value: T?) {
         if let value { integer(value) } else { null() }
     }
 
     /// Writes a number with at most `maxFractionDigits` decimals, trailing zeros dropped
     /// and no exponent (`100`, `100.5`, `351.123`); `null` when not finite.
-    mutating func number(_ value: Double, maxFractionDigits: Int = 3) {
+    package mutating func number(_ value: Double, maxFractionDigits: Int = 3) {
         prepareForValue()
         output += DecimalText.trimmed(value, maxFractionDigits: maxFractionDigits) ?? "null"
     }
 
     /// Writes a number with exactly `fractionDigits` decimals and no exponent
     /// (`1764196201.123`); `null` when not finite.
-    mutating func fixedNumber(_ value: Double, fractionDigits: Int = 3) {
+    package mutating func fixedNumber(_ value: Double, fractionDigits: Int = 3) {
         prepareForValue()
         output += DecimalText.fixed(value, fractionDigits: fractionDigits) ?? "null"
     }
 
     /// Writes `true` or `false`.
-    mutating func bool(_ value: Bool) {
+    package mutating func bool(_ value: Bool) {
         prepareForValue()
         output += value ? "true" : "false"
     }
 
     /// Writes `null`.
-    mutating func null() {
+    package mutating func null() {
         prepareForValue()
         output += "null"
     }
@@ -110,7 +110,7 @@ struct JSONWriter {
     }
 
     /// Appends `value` as a quoted, escaped JSON string.
-    static func appendQuoted(_ value: String, to output: inout String) {
+    package static func appendQuoted(_ value: String, to output: inout String) {
         output += "\""
         for scalar in value.unicodeScalars {
             switch scalar.value {
