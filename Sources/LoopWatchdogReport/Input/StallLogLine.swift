@@ -1,7 +1,7 @@
 import Glibc
 import LoopWatchdog
 
-/// What one line of a stall log says, as ``StallLogLine/parse(_:)`` reads it.
+/// What one line of a stall log says, as `parse(_:)` reads it.
 public enum StallLogLine: Sendable, Equatable {
     /// A `stall.began`, `stall.continuing` or `stall.ended` event, with the Unix time of
     /// the line and the name of its cause's verdict (`sleeping`, `computing`, ...) where the
@@ -54,7 +54,7 @@ public struct StallSiteRepeatsLine: Sendable, Hashable {
     }
 }
 
-/// The byte-level reader behind ``StallLogLine/parse(_:)``.
+/// The byte-level reader behind `StallLogLine.parse(_:)`.
 enum StallLogLineParser {
     /// `"event":"stall.` : a line without it is no stall event, whatever else it is.
     private static let eventMarker: [UInt8] = Array(#""event":"stall."#.utf8)

@@ -115,6 +115,19 @@ struct ReportCommandTests {
         #expect(none.standardError.contains("no stall events"), "\(none.standardError)")
     }
 
+    /// A progress line on a terminal (a pseudo-terminal made by script(1)), none in a file.
+    @Test func progressIsShownOnATerminalOnly() async throws {
+        let log = try Self.write(String(repeating: Self.log(), count: 200), name: "progress.jsonl")
+        let terminal = try ChildProcess("/usr/bin/script", ["-qc", "\(ChildProcess.tool) report --top 1 \(log)", "/dev/null"])
+        #expect(try await terminal.waitForExit() == 0, "\(terminal.standardError)")
+        #expect(terminal.standardOutput.contains("reading \(log): "), "\(terminal.standardOutput)")
+        let file = try await Self.report(["--top", "1", log])
+        #expect(!file.standardError.contains("reading"), "\(file.standardError)")
+        let quiet = try ChildProcess("/usr/bin/script", ["-qc", "\(ChildProcess.tool) report --quiet --top 1 \(log)", "/dev/null"])
+        #expect(try await quiet.waitForExit() == 0)
+        #expect(!quiet.standardOutput.contains("reading"), "\(quiet.standardOutput)")
+    }
+
     @Test func aTruncatedGzipFileIsReadAsFarAsItGoes() async throws {
         let log = try Self.write(Self.log(), name: "cut.jsonl")
         let gzip = try ChildProcess("/bin/gzip", ["-k", "-f", log])
