@@ -128,7 +128,7 @@ struct ReportCommand: ParsableCommand {
         for path in inputs {
             let descriptor = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw ValidationError("cannot read \(path): \(String(cString: strerror(errno)))")
+                throw ReportFailure("cannot read \(path): \(String(cString: strerror(errno)))")
             }
             defer { if descriptor != 0 { close(descriptor) } }
             let size = Self.fileSize(descriptor)
@@ -153,7 +153,7 @@ struct ReportCommand: ParsableCommand {
                     }
                 }
             } catch {
-                throw ValidationError("cannot read \(path): \(error)")
+                throw ReportFailure("cannot read \(path): \(error)")
             }
             counts.overlong += reader.overlongLines
             if reader.isTruncatedGzip { counts.truncatedInputs.append(path) }
@@ -166,7 +166,7 @@ struct ReportCommand: ParsableCommand {
         writeText(counts.description, to: 2)
         for path in counts.truncatedInputs { writeText("loop-watchdog report: \(path) is a truncated gzip file; read what it holds", to: 2) }
         guard counts.events + counts.repeats > 0 else {
-            throw ValidationError("no stall events in \(files.isEmpty ? "standard input" : files.joined(separator: ", ")) (LoopWatchdog writes them with LOOP_WATCHDOG_FORMAT=json)")
+            throw ReportFailure("no stall events in \(files.isEmpty ? "standard input" : files.joined(separator: ", ")) (LoopWatchdog writes them with LOOP_WATCHDOG_FORMAT=json)")
         }
         writeText(StallReportTable(summary: summary).render(top: top, order: Self.orders[sort]!, width: isatty(1) == 1 ? 200 : 0), to: 1, newline: false)
 
@@ -178,7 +178,7 @@ struct ReportCommand: ParsableCommand {
             let length = compressed.withUnsafeMutableBufferPointer { output in
                 profile.withUnsafeBufferPointer { lwd_gzip($0.baseAddress, $0.count, output.baseAddress, output.count) }
             }
-            guard length >= 0 else { throw ValidationError("could not compress the profile") }
+            guard length >= 0 else { throw ReportFailure("could not compress the profile") }
             try OutputFile.write(Array(compressed[0..<length]), to: pprof)
         }
     }
@@ -257,7 +257,7 @@ final class OutputFile: @unchecked Sendable {
         self.path = path
         self.temporary = path + ".tmp-\(getpid())"
         descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw ReportFailure("cannot write \(path): \(String(cString: strerror(errno)))") }
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -285,10 +285,10 @@ final class OutputFile: @unchecked Sendable {
         Glibc.close(descriptor)
         guard failure == 0 else {
             unlink(temporary)
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(failure)))")
+            throw ReportFailure("cannot write \(path): \(String(cString: strerror(failure)))")
         }
         guard rename(temporary, path) == 0 else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw ReportFailure("cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -315,5 +315,16 @@ func writeText(_ text: String, to descriptor: Int32, newline: Bool = true) {
             return
         }
         offset += written
+    }
+}
+
+/// A report that could not be made (an input that cannot be read, no stall in it, an output
+/// that cannot be written): said as "Error: ..." with exit status 1, without the usage text
+/// that a wrong option gets.
+struct ReportFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

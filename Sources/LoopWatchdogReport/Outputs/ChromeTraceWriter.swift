@@ -28,44 +28,37 @@ public struct ChromeTraceWriter {
     private mutating func startIfNeeded() {
         guard !started else { return }
         started = true
-        var json = JSONWriter()
-        json.beginObject()
-        json.key("ph")
-        json.string("M")
-        json.key("name")
-        json.string("process_name")
-        json.key("pid")
-        json.integer(1)
-        json.key("args")
-        json.beginObject()
-        json.key("name")
-        json.string("LoopWatchdog stalls")
-        json.endObject()
-        json.endObject()
-        write("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + json.output)
+        write("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n" + Self.metadata("process_name", tid: nil, name: "LoopWatchdog stalls"))
     }
 
-    private mutating func track(_ name: String) -> Int {
-        if let id = tracks[name] { return id }
-        let id = tracks.count + 1
-        tracks[name] = id
+    /// A metadata event naming the process (`tid` nil) or a track.
+    private static func metadata(_ kind: String, tid: Int?, name: String) -> String {
         var json = JSONWriter()
         json.beginObject()
         json.key("ph")
         json.string("M")
         json.key("name")
-        json.string("thread_name")
+        json.string(kind)
         json.key("pid")
         json.integer(1)
-        json.key("tid")
-        json.integer(id)
+        if let tid {
+            json.key("tid")
+            json.integer(tid)
+        }
         json.key("args")
         json.beginObject()
         json.key("name")
         json.string(name)
         json.endObject()
         json.endObject()
-        write(",\n" + json.output)
+        return json.output
+    }
+
+    private mutating func track(_ name: String) -> Int {
+        if let id = tracks[name] { return id }
+        let id = tracks.count + 1
+        tracks[name] = id
+        write(",\n" + Self.metadata("thread_name", tid: id, name: name))
         return id
     }
 
