@@ -181,6 +181,25 @@ static inline __attribute__((always_inline)) lwd_job_slot *worker_slot(void) {
     return slot;
 }
 
+// Set while the watchdog sleeps long because nothing ran (see lwd_job_watch_set_resting):
+// the first job to begin then wakes it, so that the job's start is seen at once.
+static _Atomic int watchdog_resting;
+static _Atomic(void (*)(void)) resting_wake;
+
+void lwd_job_watch_set_resting(int resting, void (*wake)(void)) {
+    if (wake) atomic_store_explicit(&resting_wake, wake, memory_order_release);
+    atomic_store_explicit(&watchdog_resting, resting, memory_order_seq_cst);
+}
+
+// After a job began: one relaxed load while the watchdog is awake.
+static inline __attribute__((always_inline)) void wake_resting_watchdog(void) {
+    if (__builtin_expect(atomic_load_explicit(&watchdog_resting, memory_order_relaxed), 0)
+        && atomic_exchange_explicit(&watchdog_resting, 0, memory_order_relaxed)) {
+        void (*wake)(void) = atomic_load_explicit(&resting_wake, memory_order_acquire);
+        if (wake) wake();
+    }
+}
+
 // The dispatch function of every watched job.
 static void run_watched_job(void *job) {
     lwd_job_slot *slot = worker_slot();
@@ -189,6 +208,7 @@ static void run_watched_job(void *job) {
         return;
     }
     uint64_t sequence = slot_begin(slot, lwd_job_priority(job));
+    wake_resting_watchdog();
     swift_job_run(job, NULL, 0);
     slot_end(slot, sequence, 0);
 }
@@ -200,6 +220,7 @@ void lwd_job_watch_run_as_job(uint8_t priority, void (*body)(void *), void *cont
         return;
     }
     uint64_t sequence = slot_begin(slot, priority);
+    wake_resting_watchdog();
     body(context);
     slot_end(slot, sequence, 0);
 }

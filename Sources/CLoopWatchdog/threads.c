@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <sys/uio.h>
@@ -61,6 +62,20 @@ int lwd_current_thread_name(char *buffer, size_t capacity) {
 int lwd_thread_alive(pid_t tid) {
     long rc = syscall(SYS_tgkill, getpid(), tid, 0);
     return rc == 0 || errno != ESRCH;
+}
+
+// The per-thread CPU clock id that pthread_getcpuclockid would give for `tid`:
+// MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) in the kernel's terms.
+int64_t lwd_thread_cpu_ns(pid_t tid) {
+    clockid_t clock = (clockid_t)((~(unsigned)tid) << 3) | 6;
+    struct timespec now;
+    if (clock_gettime(clock, &now) != 0) return -1;
+    return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+int lwd_open_sentinel_eventfd(void) {
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return fd >= 0 ? fd : -errno;
 }
 
 // Signal 0 through the thread's own pidfd: unlike a tid, it cannot name a newer thread.

@@ -201,6 +201,17 @@ public final class Watchdog: Sendable {
         return LoopHeartbeat(record: record)
     }
 
+    /// Registers the calling thread as an event loop named after the thread, which the
+    /// watchdog thread probes with `prober` (``SentProbeLoopProber``) at each tick rather
+    /// than the loop beating or probing itself. Call it on the loop's own thread.
+    package func registerCurrentThread(prober: SentProbeLoopProber) -> LoopHeartbeat {
+        let name = ProcessThreads.currentName() ?? "thread-\(lwd_gettid())"
+        let record = LoopRecord(name: name, idleGate: idleGate, prober: prober)
+        ThreadExitHook.retireOnExit(record)
+        if isInOwnerProcess { registry.add(record) }
+        return LoopHeartbeat(record: record)
+    }
+
     /// Registers the calling thread as a worker of the Swift Concurrency pool, watched job by
     /// job: `job` tells the priority of the job in progress.
     func registerPoolWorker(job: PoolWorkerJob) -> LoopHeartbeat {

@@ -3,12 +3,12 @@ import LoopWatchdog
 /// A running watch of an `EventLoopGroup`, returned by
 /// ``LoopWatchdog/Watchdog/watch(eventLoopGroup:metricsDelegate:)``.
 ///
-/// Thread model: each loop's probe runs on that loop; `stop()` and the properties may be
+/// Thread model: each loop's probe runs on that loop (sent by the watchdog thread); `stop()` and the properties may be
 /// used from any thread.
 public final class EventLoopGroupWatch: Sendable {
-    private let probes: [EventLoopProbe]
+    private let probes: [SentEventLoopProbe]
 
-    init(probes: [EventLoopProbe]) {
+    init(probes: [SentEventLoopProbe]) {
         self.probes = probes
     }
 
@@ -20,9 +20,9 @@ public final class EventLoopGroupWatch: Sendable {
     /// `threadID` its Linux thread id, as reports show them.
     public var loops: [LoopHeartbeat] { probes.compactMap(\.heartbeat) }
 
-    /// Stops watching: cancels every probe and unregisters every loop (a stall in progress
-    /// is reported as ended). Never schedules anything on the loops, so it is safe after the
-    /// group shut down. Idempotent.
+    /// Stops watching: unregisters every loop (a stall in progress is reported as ended) and
+    /// closes each loop's sentinel channel, unless the loop is already shutting down, so it is
+    /// safe after the group shut down. Idempotent.
     public func stop() {
         for probe in probes {
             probe.stop()

@@ -17,19 +17,25 @@ extension Watchdog {
     /// Works with any `EventLoopGroup`, the shared singleton included. Each loop is named
     /// after its thread (`NIO-ELT-0-#1`, `NIO-SGLTN-0-#0`).
     ///
-    /// How: a probe callback is scheduled on each loop every `probeInterval(for:)` (a tenth
-    /// of the threshold by default). Its first run registers the loop's own thread with the
-    /// watchdog; every run records that the loop is answering. An idle loop wakes once per
-    /// probe interval to run it and is never reported; a busy loop runs it among its other
-    /// work; a blocked loop cannot run it, and once it is overdue by the threshold the stall
-    /// is reported with the stack. The stall's start is known to half a probe interval and
-    /// its end exactly (when the late probe runs); with `metricsDelegate` a stall inside a
-    /// task is dated from the start of the tick NIO measured, exactly.
+    /// How: each loop first gets a sentinel channel (an eventfd nobody writes: one
+    /// descriptor, never readable) and registers its own thread with the watchdog. Then the
+    /// watchdog thread looks at each loop at every tick: a loop waiting in `epoll_wait` (or
+    /// whose thread has not run since it was) is waiting for work, and costs nothing; a loop
+    /// that runs is sent a probe with `execute`, which records when it ran. A busy loop runs
+    /// it among its other work, and nothing stays scheduled on it (NIO runs every task
+    /// slower while a timer is pending); a blocked loop cannot run it, and once it is overdue
+    /// by the threshold the stall is reported with the stack. The stall's end is exact (when
+    /// the late probe runs); its start is exact for a loop found on a CPU (its CPU clock
+    /// says when it woke), else known to half a watchdog interval (to a quarter of the
+    /// threshold when the whole process was idle before); with `metricsDelegate` a stall
+    /// inside a task is dated from the start of the tick NIO measured, exactly.
     ///
-    /// A loop that shuts down while watched stops being watched, quietly. Watching a group
-    /// that has already shut down makes NIO print that it cannot schedule tasks. Watch a
-    /// group once: a second watch probes and reports its loops twice. When the watchdog is
-    /// disabled (`LOOP_WATCHDOG=off`) nothing is scheduled and the watch is empty.
+    /// A loop that shuts down while watched stops being watched, quietly: NIO closes the
+    /// sentinel first, and no probe is sent after that. Watching a group that has already
+    /// shut down makes NIO print that it cannot schedule tasks. Watch a group once: a second
+    /// watch probes and reports its loops twice. A loop that is not a NIOPosix loop is
+    /// probed on a timer of its own instead. When the watchdog is disabled
+    /// (`LOOP_WATCHDOG=off`) nothing is scheduled and the watch is empty.
     ///
     /// - Parameters:
     ///   - group: the group whose loops to watch.
@@ -45,9 +51,9 @@ extension Watchdog {
     ) -> EventLoopGroupWatch {
         // Disabled (`LOOP_WATCHDOG=off`): no probe costs the loops anything.
         guard isEnabled else { return EventLoopGroupWatch(probes: []) }
-        var probes: [EventLoopProbe] = []
+        var probes: [SentEventLoopProbe] = []
         for loop in group.makeIterator() {
-            let probe = EventLoopProbe(loop: loop, watchdog: self, metricsDelegate: metricsDelegate)
+            let probe = SentEventLoopProbe(loop: loop, watchdog: self, metricsDelegate: metricsDelegate)
             probe.start()
             probes.append(probe)
         }

@@ -175,6 +175,99 @@ struct EventLoopGroupWatchTests {
     }
 }
 
+/// What the watch costs the loops: nothing while they wait, nothing pending while they work.
+@Suite(.serialized)
+struct EventLoopGroupWatchCostTests {
+    /// How many times the scheduler ran thread `tid` so far (schedstat's third field).
+    static func timesScheduled(_ tid: Int32) -> Int? {
+        let fd = open("/proc/self/task/\(tid)/schedstat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let count = read(fd, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        let fields = String(decoding: bytes[0..<count], as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        return fields.count >= 3 ? Int(fields[2]) : nil
+    }
+
+    @Test func anIdleWatchedLoopIsNeverWoken() throws {
+        let events = EventCollector()
+        let watchdog = makeWatchdog(events: events)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let watch = watchdog.watch(eventLoopGroup: group)
+        try waitUntilRegistered(watch, count: 1)
+        let tid = try #require(watch.loops.first?.threadID)
+        usleep(200_000)
+        let before = try #require(Self.timesScheduled(tid))
+        usleep(1_000_000)
+        let after = try #require(Self.timesScheduled(tid))
+        watch.stop()
+        watchdog.stop()
+        // A loop probed on a timer every 10 ms would have run about 100 times.
+        #expect(after - before <= 2, "the idle loop ran \(after - before) times in 1 s")
+        #expect(events.all.isEmpty, "\(events.all)")
+    }
+
+    @Test func groupsShutDownWhileTheirLoopsAreBusyAreForgottenQuietly() throws {
+        let events = EventCollector()
+        let watchdog = makeWatchdog(events: events)
+        let errors = try captureStandardError {
+            for _ in 0..<12 {
+                let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+                let watch = watchdog.watch(eventLoopGroup: group)
+                try waitUntilRegistered(watch, count: 2)
+                // Both loops busy with chains of tasks when the shutdown comes, so that the
+                // watchdog sends probes all along.
+                for loop in group.makeIterator() { BusyChain.start(on: loop, for: 200_000_000) }
+                usleep(30_000)
+                try group.syncShutdownGracefully()
+                watch.stop()
+            }
+        }
+        watchdog.stop()
+        #expect(!errors.contains("Cannot schedule"), "\(errors)")
+        #expect(events.all.isEmpty, "\(events.all)")
+    }
+
+    @Test func aBlockAfterTheProcessRestedIsDatedWell() throws {
+        let events = EventCollector()
+        let watchdog = makeWatchdog(events: events)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let watch = watchdog.watch(eventLoopGroup: group)
+        try waitUntilRegistered(watch, count: 1)
+        let loop = group.next()
+        // Nothing runs for a while: the watchdog rests (50 ms between ticks).
+        usleep(500_000)
+        let spun = try loop.submit { spinTheLoop(milliseconds: 300) }.wait()
+        usleep(500_000)
+        let slept = try loop.submit { sleepOnTheLoop(milliseconds: 300) }.wait()
+        usleep(200_000)
+        watch.stop()
+        watchdog.stop()
+        let ended = events.all.filter { $0.kind == .ended }.sorted { $0.stallID < $1.stallID }
+        try #require(ended.count == 2, "\(events.all)")
+        // On a CPU, the loop's CPU clock dates the start; parked in a system call, the start
+        // lies within the resting interval (a quarter of the threshold either way at most).
+        let spinReported = ended[0].blocked.nanoseconds
+        #expect(abs(spinReported - spun) <= 10_000_000, "reported \(spinReported) ns, real \(spun) ns")
+        let sleepReported = ended[1].blocked.nanoseconds
+        #expect(abs(sleepReported - slept) <= 35_000_000, "reported \(sleepReported) ns, real \(slept) ns")
+    }
+}
+
+/// A chain of tiny tasks on one loop, each scheduling the next with `execute`, for a while.
+enum BusyChain {
+    static func start(on loop: any EventLoop, for nanoseconds: Int64) {
+        let end = lwd_monotonic_ns() + nanoseconds
+        @Sendable func step() {
+            if lwd_monotonic_ns() < end { loop.execute(step) }
+        }
+        loop.execute(step)
+    }
+}
+
 /// A client on its own dispatch worker that sends fast requests one after the other until
 /// stopped.
 final class FastRequestLoad: Sendable {

@@ -58,6 +58,15 @@ int lwd_current_thread_name(char *buffer, size_t capacity);
 /// thread exits, a new thread may get the same tid: prefer lwd_thread_pidfd_alive.
 int lwd_thread_alive(pid_t tid);
 
+/// CPU time of thread `tid` of this process (user + system, nanoseconds, exact: the
+/// scheduler's own sum), read from any thread through the thread's CPU clock; -1 when the
+/// thread is gone. Unchanged between two reads exactly when the thread did not run.
+int64_t lwd_thread_cpu_ns(pid_t tid);
+
+/// A new eventfd (counter 0, non-blocking, close-on-exec) that nobody writes: never
+/// readable, used as an event loop's sentinel channel. Returns the descriptor or -errno.
+int lwd_open_sentinel_eventfd(void);
+
 /// True (1) when the thread that `pidfd` (from lwd_open_thread_pidfd) names still exists,
 /// 0 once it has exited, even if its tid now names another thread. Sends no signal.
 int lwd_thread_pidfd_alive(int pidfd);
@@ -367,6 +376,12 @@ typedef lwd_job_slot *(*lwd_job_register_callback)(uint64_t generation);
 /// 1 when jobs are watched, 0 when a previous hook was found and is chained, -1 when the
 /// hook is already ours.
 int lwd_job_watch_install(lwd_job_register_callback register_worker, uint64_t generation);
+
+/// While `resting` is 1, the first watched job to begin calls `wake` once (on its worker,
+/// after its slot is marked) and clears it: the watchdog sleeps long only while nothing
+/// runs, and a job's start must not wait for its next tick. `wake` (kept when NULL) must be
+/// cheap and must not block.
+void lwd_job_watch_set_resting(int resting, void (*wake)(void));
 
 /// Runs `body(context)` on the calling thread as a watched job of `priority` runs.
 void lwd_job_watch_run_as_job(uint8_t priority, void (*body)(void *), void *context);

@@ -38,8 +38,7 @@ final class StackCapturer {
         /// event loop waiting for work, not blocked.
         var isWaitingInEpoll: Bool {
             guard let number = parkedSyscall else { return false }
-            // x86_64: epoll_wait 232, epoll_pwait 281, epoll_pwait2 441.
-            return number == 232 || number == 281 || number == 441
+            return SystemCalls.isEpollWait(number)
         }
     }
 

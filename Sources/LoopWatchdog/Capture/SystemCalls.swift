@@ -1,6 +1,12 @@
 /// The x86_64 Linux system calls a blocked thread is commonly found parked in: their names,
 /// which take a file descriptor as first argument, and what waiting in them means.
 enum SystemCalls {
+    /// True for epoll_wait, epoll_pwait and epoll_pwait2 (x86_64 numbers 232, 281, 441):
+    /// where an event loop waits for work.
+    static func isEpollWait(_ number: Int64) -> Bool {
+        number == 232 || number == 281 || number == 441
+    }
+
     /// What waiting in a system call means for a stall.
     enum Kind: Sendable, Hashable {
         case sleep

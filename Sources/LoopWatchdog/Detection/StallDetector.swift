@@ -12,7 +12,8 @@
 /// A probed loop (``LoopSample/isProbed``) is never idle: it runs a probe that records when
 /// it ran and when the next one is due. It is late once the due time has passed without a
 /// new run; the stall began somewhere between the last run and the due time (the detector
-/// takes the middle) and ends exactly when the late probe runs (the record keeps the last
+/// takes the middle, or the loop's ``LoopSample/busySince`` when its prober measured it in
+/// that window) and ends exactly when the late probe runs (the record keeps the last
 /// two run times, since the next probe may run before the watchdog looks). When the loop
 /// measures its own ticks and one tick began inside that window and still ran when the late
 /// probe ran, the stall began with that tick: the loop never waited in between. A probed
@@ -141,7 +142,10 @@ struct StallDetector: Sendable {
             return .none
         }
         let lastRun = min(max(sample.probeRanAt, progressAt), due)
-        let since = max(midpoint(lastRun, due), progressAt)
+        // The loop's own start when its prober measured it inside the window (a loop found
+        // on a CPU after waiting), else the middle of the window.
+        let measured = sample.busySince > lastRun && sample.busySince <= due
+        let since = measured ? sample.busySince : max(midpoint(lastRun, due), progressAt)
         return blocked(
             since: since, now: now, threshold: threshold, probeWindow: lastRun...due, nextStallID: nextStallID)
     }

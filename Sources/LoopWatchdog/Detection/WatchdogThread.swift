@@ -47,6 +47,16 @@ final class WatchdogThread: @unchecked Sendable {
     private var needsRebuild = true
     /// After a tick: every loop was idle, with no stall in progress and nothing left to do.
     private var everyLoopIdle = false
+    /// After a tick: every loop was waiting for work (idle, or its prober found it so), with
+    /// no stall in progress; the next tick comes after the quiet interval.
+    private var lastTickQuiet = false
+    /// After a tick: quiet, and nothing in any loop ran since the tick before.
+    private var everyLoopResting = false
+    /// Whether a job watch's workers are among the loops (their jobs wake a resting watchdog).
+    private var tracksPoolJobs = false
+    /// When a job or a loop woke the resting watchdog early: the next tick dates what began
+    /// from just before then, not from the tick before the rest.
+    private var restWokenAt: Int64?
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
     private var pauses = PauseAccounting(captureWaitBound: 2 * StackCapturer.signalTimeoutNanoseconds)
@@ -87,15 +97,32 @@ final class WatchdogThread: @unchecked Sendable {
         defer { lwd_close_fd(schedstat) }
         while !sleeper.isStopRequested {
             let now = lwd_monotonic_ns()
-            let scheduled = schedstat >= 0 ? lwd_thread_scheduled_ns(schedstat) : -1
+            // After a quiet tick the schedstat read (a /proc file, the dearest part of a quiet
+            // tick) is skipped: with every loop waiting for work, a pause blames no loop.
+            let scheduled = schedstat >= 0 && !lastTickQuiet ? lwd_thread_scheduled_ns(schedstat) : -1
             let interval = tick(now: now, scheduled: scheduled >= 0 ? scheduled : nil)
             if everyLoopIdle && idleGate.park(ifStillIdle: { stillIdle() }) {
                 // Nothing can stall: sleep long; the first loop that goes busy wakes us.
                 lastInterval = IdleGate.parkedIntervalNanoseconds
                 sleeper.sleep(until: lastTick + lastInterval)
                 idleGate.unpark()
+            } else if everyLoopResting && idleGate.park(ifStillIdle: { stillIdle(ignoringProbedLoops: true) }) {
+                // Nothing ran since the last tick: rest one resting interval. A loop that goes
+                // busy and the first pool job to begin wake us; an event loop that wakes is
+                // seen at the next tick.
+                if tracksPoolJobs { lwd_job_watch_set_resting(1, PoolJobWatch.wakeResting) }
+                if sleeper.sleep(until: lastTick + interval) {
+                    // Woken by what just began: it began within the last moment.
+                    restWokenAt = lwd_monotonic_ns()
+                }
+                if tracksPoolJobs { lwd_job_watch_set_resting(0, nil) }
+                idleGate.unpark()
             } else {
-                sleeper.sleep(until: lastTick + interval)
+                if everyLoopResting {
+                    // A loop went busy as we were about to rest.
+                    lastInterval = min(interval, threshold.interval(smallestLoopThreshold: nil))
+                }
+                sleeper.sleep(until: lastTick + lastInterval)
             }
         }
         // One last look, so that a stall that ended just before `stop()` is reported ended.
@@ -107,11 +134,14 @@ final class WatchdogThread: @unchecked Sendable {
     /// sequentially consistent, pairing with the loops' and registrations' wake-ups (see
     /// IdleGate): either the watchdog sees the change and does not park, or the other side
     /// sees it parked and wakes it.
-    private func stillIdle() -> Bool {
+    /// With `ignoringProbedLoops`, only the loops that mark themselves idle are asked (a
+    /// resting watchdog: probed loops and pool workers were found resting by the tick).
+    private func stillIdle(ignoringProbedLoops: Bool = false) -> Bool {
         guard registry.registrationCount == seenRegistrations else { return false }
         return tracked.allSatisfy {
-            $0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0
-                && !$0.record.retired.load(ordering: .sequentiallyConsistent)
+            (ignoringProbedLoops && ($0.record.prober != nil || $0.record.poolJob != nil))
+                || ($0.record.idleSince.load(ordering: .sequentiallyConsistent) != 0
+                    && !$0.record.retired.load(ordering: .sequentiallyConsistent))
         }
     }
 
@@ -135,6 +165,8 @@ final class WatchdogThread: @unchecked Sendable {
             now: now, scheduled: scheduled,
             smallestThreshold: min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max))
         var allIdle = true
+        var allQuiet = true
+        var allResting = true
         var index = 0
         while index < tracked.count {
             let record = tracked[index].record
@@ -142,20 +174,48 @@ final class WatchdogThread: @unchecked Sendable {
                 retire(at: index, now: now)
                 needsRebuild = true  // lets the watchdog drop the record (and its pidfd)
                 allIdle = false
+                allQuiet = false
+                allResting = false
                 continue
             }
             let override = record.thresholdOverride.load(ordering: .relaxed)
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
-            let idle = observe(at: index, now: now, threshold: threshold, missed: missed)
-            allIdle = allIdle && idle
-            record.pool?.prober.probe(record, now: now)
+            let seen = observe(at: index, now: now, threshold: threshold, missed: missed)
+            allIdle = allIdle && seen.idle
+            if let prober = record.prober {
+                let verdict = prober.probe(record, now: now)
+                let calm = tracked[index].detector?.active == nil
+                allQuiet = allQuiet && calm && verdict != .busy
+                allResting = allResting && calm && verdict == .resting
+            } else {
+                allQuiet = allQuiet && seen.quiet
+                allResting = allResting && seen.resting
+            }
             index += 1
         }
         reporter.deliverRepeatsIfDue()
+        restWokenAt = nil
         everyLoopIdle = allIdle && !needsRebuild
         lastTick = now
-        lastInterval = threshold.interval(smallestLoopThreshold: smallestOverride)
+        let interval = threshold.interval(smallestLoopThreshold: smallestOverride)
+        // Every loop waits for work and no stall is in progress: nothing can end, and a stall
+        // that begins is seen one quiet interval later at most; when nothing ran at all since
+        // the last tick, one resting interval (see `run`).
+        lastTickQuiet = allQuiet && !needsRebuild
+        everyLoopResting = lastTickQuiet && allResting
+        let smallestThreshold = min(globalThreshold.clampedNanoseconds, smallestOverride ?? .max)
+        lastInterval = everyLoopResting
+            ? ThresholdRule.restingInterval(interval, smallestThreshold: smallestThreshold)
+            : lastTickQuiet ? ThresholdRule.quietInterval(interval, smallestThreshold: smallestThreshold) : interval
         return lastInterval
+    }
+
+    /// The tick before this one, as the detectors take it: the last tick moved by the time
+    /// missed, or, after a rest that something ended by waking the watchdog, a millisecond
+    /// before that wake-up (what woke it began then).
+    private func previousTick(missed: Int64) -> Int64 {
+        guard let woken = restWokenAt else { return lastTick + missed }
+        return max(lastTick + missed, woken - 1_000_000)
     }
 
     /// Rereads the registered loops, keeping the detectors of loops already tracked.
@@ -170,6 +230,7 @@ final class WatchdogThread: @unchecked Sendable {
         for record in records where !known.contains(record.id) {
             tracked.append(Tracked(record: record))
         }
+        tracksPoolJobs = tracked.contains { $0.record.poolJob != nil }
     }
 
     /// Stops tracking the loop at `index`: unregistered or exited. A stall in progress ends
@@ -206,19 +267,22 @@ final class WatchdogThread: @unchecked Sendable {
         return missed
     }
 
-    /// Samples the loop at `index`, reports what its detector decides, and returns true when
-    /// the loop is idle with no stall in progress.
-    private func observe(at index: Int, now: Int64, threshold: Duration, missed: Int64) -> Bool {
+    /// Samples the loop at `index` and reports what its detector decides. Returns `quiet`
+    /// when the loop is idle with no stall in progress, `resting` when it also made no
+    /// progress since the last tick, and `idle` when it is quiet and one whose going busy
+    /// wakes a parked watchdog.
+    private func observe(at index: Int, now: Int64, threshold: Duration, missed: Int64) -> (idle: Bool, quiet: Bool, resting: Bool) {
         let record = tracked[index].record
         var sample = record.sample()
         guard var detector = tracked[index].detector else {
             tracked[index].detector = StallDetector(sample: sample, now: now)
-            return false
+            return (false, false, false)
         }
+        let unchanged = sample.progress == detector.lastProgress
         checkCPUStarvation(at: index, detector: detector, sample: &sample, now: now)
         detector.forgiveMissedTime(missed)
         let decision = detector.observe(
-            sample, now: now, previousTick: lastTick + missed, threshold: threshold,
+            sample, now: now, previousTick: previousTick(missed: missed), threshold: threshold,
             nextStallID: { defer { nextStallID += 1 }; return nextStallID })
         tracked[index].detector = detector
         switch decision {
@@ -236,16 +300,16 @@ final class WatchdogThread: @unchecked Sendable {
                 if capture.isWaitingInEpoll {
                     detector.dismissStall(now: now)
                     tracked[index].detector = detector
-                    return false
+                    return (false, false, false)
                 }
                 early = capture
             }
             // The job in progress stores its end time from now on.
             record.poolJob?.flagStalled(sequence: sample.progress)
-            guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
+            guard allowed(suppression.began(id, tracerPID: { tracer.tracerPID(now: now) })) else { return (false, false, false) }
             guard let thread = record.thread else {
                 reportWithStacks(.began, stallID: id, record: record, threshold: threshold, blocked: blocked)
-                return false
+                return (false, false, false)
             }
             let capture = early ?? capture(
                 threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
@@ -255,10 +319,10 @@ final class WatchdogThread: @unchecked Sendable {
                    capture: capture.outcome, addresses: capture.addresses)
         case .continuing(let id, let blocked, let threshold):
             // A tracer that attached since `began` gets no signal and no report either.
-            guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return false }
+            guard allowed(suppression.continuing(id, tracerPID: { tracer.tracerPID(now: now) })) else { return (false, false, false) }
             guard let thread = record.thread else {
                 reportWithStacks(.continuing, stallID: id, record: record, threshold: threshold, blocked: blocked)
-                return false
+                return (false, false, false)
             }
             let capture = capture(
                 threadID: thread.threadID, pidfd: thread.pidfd, stackHigh: thread.stackHigh, procFiles: thread.procFiles)
@@ -269,7 +333,7 @@ final class WatchdogThread: @unchecked Sendable {
         case .ended(let id, let blocked, let threshold):
             let sampling = tracked[index].sampling
             tracked[index].sampling = nil
-            guard suppression.ended(id) == .report else { return sample.idleSince != 0 && record.poolJob == nil }
+            guard suppression.ended(id) == .report else { return (sample.idleSince != 0 && record.poolJob == nil, false, false) }
             let endedAt = sampling.map { min($0.startedAt + blocked.clampedNanoseconds, now) } ?? now
             report(.ended, stallID: id, record: record, threshold: threshold, blocked: blocked,
                    capture: .none, addresses: [],
@@ -277,7 +341,8 @@ final class WatchdogThread: @unchecked Sendable {
         }
         // A pool worker's job start wakes no one (its jobs only store to their slot), so the
         // watchdog never parks while one is registered.
-        return sample.idleSince != 0 && detector.active == nil && record.poolJob == nil
+        let quiet = sample.idleSince != 0 && detector.active == nil
+        return (quiet && record.poolJob == nil, quiet, quiet && unchanged)
     }
 
     /// For a probed loop that has been overdue for more than two intervals without a stall

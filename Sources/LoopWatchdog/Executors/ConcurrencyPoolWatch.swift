@@ -16,13 +16,15 @@ extension Watchdog {
     /// `swift-concurrency-pool.<priority>`, for example `swift-concurrency-pool.medium`.
     ///
     /// How: at each of its ticks the watchdog thread starts a tiny probe task of each
-    /// priority, unless the previous one has not run yet; the probe records when it ran. The
-    /// pool is starved when a probe waits for a worker longer than the threshold. The start
-    /// of a starvation is known to half the watchdog's interval, its end exactly. Probes are
-    /// enqueued directly, not woken by `Task.sleep`, whose timers need a free worker of the
-    /// default pool on Linux. Each probe also learns which threads work for its pool, so that
-    /// a report can capture them; workers parked waiting for work are left out. Works without
-    /// any runtime hook. Cost: one tiny task per watchdog interval and priority.
+    /// priority, unless the previous one has not run yet or no worker of that pool has run
+    /// since it answered (their CPU clocks say so: a pool at rest is not probed); the probe
+    /// records when it ran. The pool is starved when a probe waits for a worker longer than
+    /// the threshold. The start of a starvation is known to half the watchdog's interval, its
+    /// end exactly. Probes are enqueued directly, not woken by `Task.sleep`, whose timers need
+    /// a free worker of the default pool on Linux. Each probe also learns which threads work
+    /// for its pool, so that a report can capture them; workers parked waiting for work are
+    /// left out. Works without any runtime hook. Cost: at most one tiny task per watchdog
+    /// interval and priority while the pool works, none while it rests.
     ///
     /// `Task {}` started from synchronous code on the main thread runs at `.high`;
     /// `Task.detached {}` and most server code run at `.medium`. Call it once: a second

@@ -92,6 +92,12 @@ enum PoolJobWatch {
         lwd_job_watch_uninstall()
     }
 
+    /// Called from C by the first job that begins while the watchdog thread rests (sleeps
+    /// long because nothing ran, see ``WatchdogThread``): wakes the active watch's watchdog.
+    static let wakeResting: @convention(c) () -> Void = {
+        active.withLock { $0.watchdog }?.idleGate.wake()
+    }
+
     /// Runs `body` on the calling thread as a pool worker runs one watched job of
     /// `priority`: for tests of what the watch does with a thread it cannot see otherwise
     /// (one that exits after its job).

@@ -55,6 +55,18 @@ final class PoolWorkers: Sendable {
         }
     }
 
+    /// The threads seen running a probe (some may have exited).
+    func seenThreadIDs() -> [Int32] {
+        state.withLock { Array($0.seen.keys) }
+    }
+
+    /// Forgets threads seen running a probe that have exited.
+    func forget(_ threadIDs: [Int32]) {
+        state.withLock { state in
+            for threadID in threadIDs { state.seen[threadID] = nil }
+        }
+    }
+
     /// Every live thread that works for the pool: those seen running a probe, and those
     /// known to run its jobs (the job watch), or else those named like its workers. Forgets
     /// seen threads that exited.

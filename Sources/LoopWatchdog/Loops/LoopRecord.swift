@@ -47,13 +47,20 @@ final class LoopRecord: Sendable {
 
     private static let nextID = Atomic<UInt64>(1)
 
-    /// Creates the record for the calling thread.
-    init(name: String, idleGate: IdleGate? = nil, poolJob: PoolWorkerJob? = nil) {
+    /// What the watchdog thread calls at each tick to probe the loop: a pool's prober, or a
+    /// loop thread's ``SentProbeLoopProber``; nil for loops that beat or probe themselves.
+    let prober: (any LoopProber)?
+
+    /// Creates the record for the calling thread. With `prober`, the watchdog thread probes
+    /// the loop at each tick; no probe is outstanding until it sends the first.
+    init(name: String, idleGate: IdleGate? = nil, poolJob: PoolWorkerJob? = nil, prober: (any LoopProber)? = nil) {
         self.id = Self.nextID.add(1, ordering: .relaxed).oldValue
         self.name = name
         self.idleGate = idleGate
         self.poolJob = poolJob
+        self.prober = prober
         self.target = .thread(.current())
+        if prober != nil { probeDue.store(ProbeState.answered.stored, ordering: .relaxed) }
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
 
@@ -65,6 +72,7 @@ final class LoopRecord: Sendable {
         self.target = .pool(PoolTarget(workers: workers, prober: prober))
         self.idleGate = nil
         self.poolJob = nil
+        self.prober = prober
         probeDue.store(ProbeState.answered.stored, ordering: .relaxed)
         busySince.store(lwd_monotonic_ns(), ordering: .relaxed)
     }
@@ -107,18 +115,20 @@ final class LoopRecord: Sendable {
         ProbeState(stored: probeDue.load(ordering: .acquiring))
     }
 
-    /// Watchdog thread, for a pool: a probe was sent at `now` and is due at once.
+    /// Watchdog thread, for a loop it probes: a probe was sent at `now` and is due at once.
     func markProbeSent(at now: Int64) {
         probeDue.store(ProbeState.due(at: now).stored, ordering: .relaxed)
     }
 
     /// Records a probe run at `now` and what is due next. The progress store releases the
-    /// two times, so a watchdog that sees the new progress sees them too.
+    /// two times, so a watchdog that sees the new progress sees them too; the probe state is
+    /// stored last, so a watchdog that sees `.answered` (and may then write these fields
+    /// itself, see ``LoopProber``) sees every store of the run before it.
     func recordProbe(ranAt now: Int64, next: ProbeState) {
-        probeDue.store(next.stored, ordering: .releasing)
         previousProbeRanAt.store(probeRanAt.load(ordering: .relaxed), ordering: .relaxed)
         probeRanAt.store(now, ordering: .releasing)
         progress.store(progress.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+        probeDue.store(next.stored, ordering: .releasing)
     }
 
     /// Records one measured tick; kept only when the last probe ran in it.

@@ -37,6 +37,8 @@ final class ProbeTicks: Sendable {
     func read() -> [ClosedRange<Int64>] {
         while true {
             let before = sequence.load(ordering: .acquiring)
+            // No tick ever measured (a loop without NIO's metrics delegate): nothing to copy.
+            if before == 0 { return [] }
             if before & 1 == 1 { continue }
             let latest = (latestStart.load(ordering: .relaxed), latestEnd.load(ordering: .relaxed))
             let previous = (previousStart.load(ordering: .relaxed), previousEnd.load(ordering: .relaxed))

@@ -1,4 +1,5 @@
 import CLoopWatchdog
+import CLoopWatchdogTestSupport
 import Dispatch
 import Glibc
 import Logging
@@ -43,6 +44,25 @@ struct ConcurrencyPoolTests {
         let reported = ended[0].blocked.clampedNanoseconds
         #expect(ended[0].stallID == began[0].stallID)
         #expect(abs(reported - starved) <= starved / 10, "reported \(reported) ns, starved \(starved) ns")
+    }
+
+    @Test func aPoolAtRestIsNotProbed() throws {
+        try #require(lwd_test_enqueue_hook() == nil, "another hook is installed")
+        try #require(lwd_test_counting_hook_install() == 1)
+        defer { _ = lwd_test_counting_hook_uninstall() }
+        let events = EventCollector()
+        let watchdog = quietWatchdog(threshold: .milliseconds(100), events: events)
+        watchdog.start()
+        let watch = watchdog.watchConcurrencyPool(priorities: [.low], jobs: false)
+        usleep(300_000)
+        let before = lwd_test_counting_hook_count()
+        usleep(1_000_000)
+        let probes = lwd_test_counting_hook_count() - before
+        watch.stop()
+        watchdog.stop()
+        // Probed at every tick, it would have taken about a hundred.
+        #expect(probes <= 3, "\(probes) probes in 1 s")
+        #expect(events.all.isEmpty, "\(events.all)")
     }
 
     @Test func poolWithAFreeWorkerIsNotReported() throws {

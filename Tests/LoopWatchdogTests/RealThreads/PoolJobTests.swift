@@ -60,6 +60,24 @@ struct PoolJobTests {
         #expect(abs(reported - blocked) <= blocked / 10, "reported \(reported) ns, real \(blocked) ns")
     }
 
+    @Test func aJobThatBlocksAfterTheWatchdogRestedIsDatedFromItsStart() throws {
+        let events = EventCollector()
+        let (watchdog, watch) = Self.watching(events)
+        // Register a worker, then let nothing run: the watchdog rests, 50 ms between ticks,
+        // and the job's start wakes it.
+        _ = Self.runTask { 1 }
+        usleep(600_000)
+        let blocked = Self.runTask { await blockInAsyncHandler(milliseconds: 300) }
+        usleep(50_000)
+        watch.stop()
+        watchdog.stop()
+        let ended = events.all.filter { $0.kind == .ended }
+        try #require(ended.count == 1, "\(events.all)")
+        let reported = ended[0].blocked.clampedNanoseconds
+        // Without the wake-up, the start would be known to 25 ms only.
+        #expect(abs(reported - blocked) <= 8_000_000, "reported \(reported) ns, real \(blocked) ns")
+    }
+
     @Test func thousandsOfShortJobsAreNeverReported() throws {
         let events = EventCollector()
         let (watchdog, watch) = Self.watching(events, threshold: .milliseconds(50))

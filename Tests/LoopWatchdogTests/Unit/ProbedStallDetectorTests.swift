@@ -55,6 +55,40 @@ struct ProbedStallDetectorTests {
         }
     }
 
+    @Test func aStartMeasuredByTheProberInsideTheWindowIsTaken() {
+        // A loop probed by the watchdog thread: answered (quiet) at 1000 ms, then found on a
+        // CPU at 1025 ms, where its CPU clock says it woke at 1003 ms; the probe sent then
+        // never runs until 1203 ms.
+        var h = Harness()
+        h.probeRan(at: 1_000 * ms, period: nil)
+        #expect(h.tick(at: 1_000 * ms) == .none)
+        h.sample.busySince = 1_003 * ms
+        h.sample.probe = .due(at: 1_025 * ms)
+        #expect(h.tick(at: 1_050 * ms) == .none)
+        guard case .began(_, let blocked, _) = h.tick(at: 1_105 * ms) else {
+            Issue.record("no stall began")
+            return
+        }
+        #expect(blocked == .milliseconds(102))
+        h.probeRan(at: 1_203 * ms, period: nil)
+        #expect(h.tick(at: 1_210 * ms) == .ended(stallID: 1, blocked: .milliseconds(200), threshold: Self.threshold))
+    }
+
+    @Test func aStartOutsideTheWindowIsIgnored() {
+        // busySince from before the last answer (a registration long ago): the middle is taken.
+        var h = Harness()
+        h.probeRan(at: 1_000 * ms, period: nil)
+        #expect(h.tick(at: 1_000 * ms) == .none)
+        h.sample.busySince = 900 * ms
+        h.sample.probe = .due(at: 1_020 * ms)
+        h.probeRan(at: 1_000 * ms, period: nil)
+        h.sample.probe = .due(at: 1_020 * ms)
+        #expect(h.tick(at: 1_030 * ms) == .none)
+        #expect(h.tick(at: 1_125 * ms) == .began(stallID: 1, blocked: .milliseconds(115), threshold: Self.threshold))
+        h.probeRan(at: 1_150 * ms, period: nil)
+        #expect(h.tick(at: 1_160 * ms) == .ended(stallID: 1, blocked: .milliseconds(140), threshold: Self.threshold))
+    }
+
     @Test func loopAnsweringEveryProbeIsNeverReportedDespiteTimerSlack() {
         var h = Harness()
         var random: UInt64 = 42

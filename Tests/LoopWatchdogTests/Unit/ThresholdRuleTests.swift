@@ -83,4 +83,14 @@ private func watchdog(interval: String?, configuration: Configuration = Configur
         heartbeat.threshold = nil
         #expect(heartbeat.threshold == nil)
     }
+
+    @Test func quietAndRestingIntervalsAreQuarterAndHalfOfTheSmallestThreshold() {
+        let ms: Int64 = 1_000_000
+        #expect(ThresholdRule.quietInterval(10 * ms, smallestThreshold: 100 * ms) == 25 * ms)
+        #expect(ThresholdRule.restingInterval(10 * ms, smallestThreshold: 100 * ms) == 50 * ms)
+        // Never shorter than twice the interval in force (an explicit long interval).
+        #expect(ThresholdRule.quietInterval(40 * ms, smallestThreshold: 100 * ms) == 80 * ms)
+        #expect(ThresholdRule.restingInterval(40 * ms, smallestThreshold: 100 * ms) == 80 * ms)
+        #expect(ThresholdRule.quietInterval(1 * ms, smallestThreshold: 2 * ms) == 2 * ms)
+    }
 }

@@ -6,8 +6,11 @@ import LoopWatchdog
 /// clock, in nanoseconds:
 /// - idle loops: each marked idle and waiting in a read that returns only at the end;
 /// - probed loops: each waiting without marking itself idle and beating every quarter of
-///   the threshold, as a loop watched by probe tasks (the NIO way) does when idle; the
-///   watchdog then keeps ticking every interval.
+///   the threshold, as a loop that cannot mark itself idle does; the watchdog then keeps
+///   ticking every interval.
+///
+/// Then an idle application (``IdleApplicationBenchmark``): the whole process's CPU with its
+/// NIO loops and the Concurrency pool watched, against the same process unwatched.
 enum IdleBenchmark {
     static func run(loopCounts: [Int], seconds: Double) {
         for loops in loopCounts {
@@ -16,6 +19,7 @@ enum IdleBenchmark {
         if let most = loopCounts.max() {
             measure(loops: most, probed: true, seconds: seconds)
         }
+        IdleApplicationBenchmark.run(seconds: seconds)
     }
 
     private static func measure(loops: Int, probed: Bool, seconds: Double) {

@@ -87,8 +87,15 @@ struct WatchdogBench: ParsableCommand {
         @Option(parsing: .upToNextOption, help: "Loop counts to measure.")
         var loops = [1, 8, 64]
 
+        @Flag(help: "Measure only the idle application (NIO loops and the Concurrency pool).")
+        var applicationOnly = false
+
         func run() {
-            IdleBenchmark.run(loopCounts: loops, seconds: seconds)
+            if applicationOnly {
+                IdleApplicationBenchmark.run(seconds: seconds)
+            } else {
+                IdleBenchmark.run(loopCounts: loops, seconds: seconds)
+            }
         }
     }
 
