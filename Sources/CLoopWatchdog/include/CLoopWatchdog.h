@@ -132,11 +132,11 @@ int lwd_read_syscall_state_fd(int fd, lwd_syscall_state *state);
 /// signal. 0 for calls that SA_RESTART restarts transparently (read, futex lock waits).
 int lwd_syscall_interrupted_by_signal(const lwd_syscall_state *state);
 
-/// Reads the SigBlk mask of a thread from /proc/self/task/TID/status into *mask.
-/// Returns 0, -ESRCH when the thread is gone, or -errno.
+/// Reads the blocked standard signals (1-31; bit n-1 for signal n) of a thread from
+/// /proc/self/task/TID/stat into *mask. Returns 0, -ESRCH when the thread is gone, or -errno.
 int lwd_read_blocked_signals(pid_t tid, uint64_t *mask);
 
-/// lwd_read_blocked_signals through an fd from lwd_open_thread_proc_file(tid, "status").
+/// lwd_read_blocked_signals through an fd from lwd_open_thread_proc_file(tid, "stat").
 int lwd_read_blocked_signals_fd(int fd, uint64_t *mask);
 /// Lists the threads of this process (the entries of /proc/self/task) into `tids`, which
 /// holds `capacity` entries. Returns how many threads there are, which may exceed

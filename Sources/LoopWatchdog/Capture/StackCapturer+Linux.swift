@@ -141,8 +141,8 @@ final class StackCapturer {
             return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh))
         }
         var blocked: UInt64 = 0
-        let maskResult = procFiles.status >= 0
-            ? lwd_read_blocked_signals_fd(procFiles.status, &blocked) : lwd_read_blocked_signals(threadID, &blocked)
+        let maskResult = procFiles.stat >= 0
+            ? lwd_read_blocked_signals_fd(procFiles.stat, &blocked) : lwd_read_blocked_signals(threadID, &blocked)
         if maskResult == -ESRCH { return failure("thread-exited") }
         if maskResult == 0 && blocked & Self.sigprofBit != 0 {
             if parked { return sameThread(pidfd, unwindParked(state, stackHigh: stackHigh)) }

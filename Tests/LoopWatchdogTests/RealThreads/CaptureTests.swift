@@ -1,4 +1,5 @@
 import CLoopWatchdog
+import CLoopWatchdogTestSupport
 import Glibc
 import Synchronization
 import Testing
@@ -96,7 +97,7 @@ struct CaptureTests {
             })
         usleep(100_000)
         let record = try #require(holder.withLock { $0 })
-        try #require(record.thread!.procFiles.syscall >= 0 && record.thread!.procFiles.status >= 0)
+        try #require(record.thread!.procFiles.syscall >= 0 && record.thread!.procFiles.stat >= 0)
         let capturer = StackCapturer(maxFrames: 64)
         let parked = capturer.capture(
             threadID: record.thread!.threadID, pidfd: record.thread!.pidfd, stackHigh: record.thread!.stackHigh, procFiles: record.thread!.procFiles)
@@ -105,6 +106,45 @@ struct CaptureTests {
         let gone = capturer.capture(
             threadID: record.thread!.threadID, pidfd: record.thread!.pidfd, stackHigh: record.thread!.stackHigh, procFiles: record.thread!.procFiles)
         #expect(gone.outcome == .unavailable("thread-exited"))
+    }
+
+    @Test func blockedSignalsAreReadFromStatWhateverTheThreadIsNamed() throws {
+        // A name with spaces and parentheses, which /proc's stat shows as is inside its own
+        // parentheses.
+        let phase = Atomic<Int>(0)
+        let thread = try #require(
+            PlainThread.start(name: "a) b (c") {
+                _ = lwd_test_block_sigprof(1)
+                phase.store(1, ordering: .sequentiallyConsistent)
+                while phase.load(ordering: .sequentiallyConsistent) == 1 { usleep(1_000) }
+                _ = lwd_test_block_sigprof(0)
+                phase.store(3, ordering: .sequentiallyConsistent)
+                while phase.load(ordering: .sequentiallyConsistent) == 3 { usleep(1_000) }
+            })
+        let sigprof = UInt64(1) << UInt64(SIGPROF - 1)
+        while phase.load(ordering: .sequentiallyConsistent) != 1 { usleep(1_000) }
+        let tid = try #require(ThreadNames.threadID(named: "a) b (c"))
+        let files = ThreadProcFiles(threadID: tid)
+        defer { files.close() }
+        var blocked: UInt64 = 0
+        #expect(lwd_read_blocked_signals_fd(files.stat, &blocked) == 0)
+        #expect(blocked & sigprof != 0)
+        #expect(lwd_read_blocked_signals(tid, &blocked) == 0)
+        #expect(blocked & sigprof != 0)
+        phase.store(2, ordering: .sequentiallyConsistent)
+        while phase.load(ordering: .sequentiallyConsistent) != 3 { usleep(1_000) }
+        #expect(lwd_read_blocked_signals_fd(files.stat, &blocked) == 0)
+        #expect(blocked & sigprof == 0)
+        phase.store(4, ordering: .sequentiallyConsistent)
+        thread.join()
+    }
+}
+
+/// Finds a thread of this process by its name.
+enum ThreadNames {
+    static func threadID(named name: String) -> Int32? {
+        for tid in ProcessThreads.list() where ProcessThreads.name(of: tid) == name { return tid }
+        return nil
     }
 }
 
