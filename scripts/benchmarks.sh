@@ -82,12 +82,12 @@ for candidate in lean runtime libdw; do
   run "$bin/watchdog-bench-small" symbolicate --candidate "$candidate"
   run "$bin/watchdog-bench" symbolicate --candidate "$candidate"
 done
-run python3 scripts/first_report.py --runs 5 --name "Hummingbird example" -- \
+run python3 scripts/first_report.py --runs 5 --idle-seconds 10 --name "Hummingbird example" -- \
   Examples/HummingbirdExample/.build/release/HummingbirdExample
 # The Vapor example too with LWD_BENCH_VAPOR=1 (its first release build takes about 10 minutes).
 if [ "${LWD_BENCH_VAPOR:-0}" = 1 ]; then
   swift build -c release --package-path Examples/VaporExample >&2
-  run python3 scripts/first_report.py --runs 5 --name "Vapor example" -- \
+  run python3 scripts/first_report.py --runs 5 --idle-seconds 10 --name "Vapor example" -- \
     Examples/VaporExample/.build/release/VaporExample
 fi
 run "$bin/watchdog-bench-small" detection --stalls 100

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <sys/uio.h>
@@ -71,6 +72,10 @@ int64_t lwd_thread_cpu_ns(pid_t tid) {
     struct timespec now;
     if (clock_gettime(clock, &now) != 0) return -1;
     return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+int lwd_set_current_thread_timer_slack(uint64_t nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, (unsigned long)nanoseconds, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 int lwd_open_sentinel_eventfd(void) {

@@ -67,6 +67,11 @@ int64_t lwd_thread_cpu_ns(pid_t tid);
 /// readable, used as an event loop's sentinel channel. Returns the descriptor or -errno.
 int lwd_open_sentinel_eventfd(void);
 
+/// Lets the kernel end the calling thread's timed sleeps up to `nanoseconds` late, so that
+/// their wake-ups can share an interrupt with other timers (prctl PR_SET_TIMERSLACK).
+/// Returns 0 or -errno.
+int lwd_set_current_thread_timer_slack(uint64_t nanoseconds);
+
 /// True (1) when the thread that `pidfd` (from lwd_open_thread_pidfd) names still exists,
 /// 0 once it has exited, even if its tid now names another thread. Sends no signal.
 int lwd_thread_pidfd_alive(int pidfd);

@@ -57,6 +57,8 @@ final class WatchdogThread: @unchecked Sendable {
     /// When a job or a loop woke the resting watchdog early: the next tick dates what began
     /// from just before then, not from the tick before the rest.
     private var restWokenAt: Int64?
+    /// The timer slack last set on the watchdog thread (ns); 0 before the first.
+    private var timerSlack: Int64 = 0
     private var lastTick: Int64 = 0
     private var lastInterval: Int64 = 0
     private var pauses = PauseAccounting(captureWaitBound: 2 * StackCapturer.signalTimeoutNanoseconds)
@@ -101,6 +103,7 @@ final class WatchdogThread: @unchecked Sendable {
             // tick) is skipped: with every loop waiting for work, a pause blames no loop.
             let scheduled = schedstat >= 0 && !lastTickQuiet ? lwd_thread_scheduled_ns(schedstat) : -1
             let interval = tick(now: now, scheduled: scheduled >= 0 ? scheduled : nil)
+            allowTimerSlack(for: interval)
             if everyLoopIdle && idleGate.park(ifStillIdle: { stillIdle() }) {
                 // Nothing can stall: sleep long; the first loop that goes busy wakes us.
                 lastInterval = IdleGate.parkedIntervalNanoseconds
@@ -134,6 +137,16 @@ final class WatchdogThread: @unchecked Sendable {
     /// sequentially consistent, pairing with the loops' and registrations' wake-ups (see
     /// IdleGate): either the watchdog sees the change and does not park, or the other side
     /// sees it parked and wakes it.
+    /// Lets the next sleeps end up to a tenth of `interval` late (at most 1 ms, at least the
+    /// kernel's default 50 µs), so that the watchdog's wake-ups can share an interrupt with
+    /// other timers: on a virtual machine that takes a fifth off the CPU of an idle tick.
+    private func allowTimerSlack(for interval: Int64) {
+        let slack = min(max(interval / 10, 50_000), 1_000_000)
+        guard slack != timerSlack else { return }
+        timerSlack = slack
+        _ = lwd_set_current_thread_timer_slack(UInt64(slack))
+    }
+
     /// With `ignoringProbedLoops`, only the loops that mark themselves idle are asked (a
     /// resting watchdog: probed loops and pool workers were found resting by the tick).
     private func stillIdle(ignoringProbedLoops: Bool = false) -> Bool {
@@ -176,6 +189,14 @@ final class WatchdogThread: @unchecked Sendable {
                 allIdle = false
                 allQuiet = false
                 allResting = false
+                continue
+            }
+            if lastTickQuiet && missed == 0, record.prober == nil, let detector = tracked[index].detector,
+                detector.active == nil, record.isResting(progress: detector.lastProgress)
+            {
+                // Marked idle and nothing ran since the last quiet tick: nothing to decide.
+                allIdle = allIdle && record.poolJob == nil
+                index += 1
                 continue
             }
             let override = record.thresholdOverride.load(ordering: .relaxed)

@@ -36,10 +36,11 @@ final class ConcurrencyPoolProber: LoopProber, @unchecked Sendable {
             return .busy
         }
         if let baseline {
-            // At rest, the workers are looked at every other tick: a starvation needs every
-            // worker busy, and is seen one tick later at most.
+            // At rest, while the job watch runs, the workers are looked at every other tick
+            // only (each look is a system call per worker): the first job to begin wakes the
+            // watchdog anyway, and a starvation by other work is seen one tick later at most.
             skipped.toggle()
-            if skipped && !baseline.isEmpty { return .resting }
+            if skipped && !baseline.isEmpty && PoolJobWatch.isActive { return .resting }
             if !baseline.isEmpty && baseline.allSatisfy({ $0.cpu >= 0 && lwd_thread_cpu_ns($0.threadID) == $0.cpu }) {
                 record.recordProbe(ranAt: now, next: .answered)
                 return .resting

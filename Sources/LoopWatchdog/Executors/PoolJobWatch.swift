@@ -47,6 +47,9 @@ enum PoolJobWatch {
     /// inherits its name).
     private static let workerThreads = ForkSafeLock<Set<Int32>>([])
 
+    /// True while a job watch is active (its jobs wake a resting watchdog).
+    static var isActive: Bool { activeGeneration.load(ordering: .relaxed) != 0 }
+
     /// The pool's worker threads while the job watch is active; nil when it is not.
     static func knownWorkerThreads() -> Set<Int32>? {
         guard activeGeneration.load(ordering: .relaxed) != 0 else { return nil }

@@ -136,6 +136,17 @@ final class LoopRecord: Sendable {
         probeTicks.record(start: start, end: end, probeRanAt: probeRanAt.load(ordering: .relaxed))
     }
 
+    /// True when the loop is marked idle and its progress is still `progress`: nothing in it
+    /// ran since the watchdog last sampled it (a beat loop or a pool worker; not a probed loop).
+    /// A few loads, for the watchdog's quiet ticks.
+    func isResting(progress expected: UInt64) -> Bool {
+        if let poolJob {
+            let state = poolJob.read()
+            return state.sequence & 1 == 0 && state.sequence == expected
+        }
+        return idleSince.load(ordering: .relaxed) != 0 && progress.load(ordering: .acquiring) == expected
+    }
+
     /// What the watchdog reads each tick.
     func sample() -> LoopSample {
         if let poolJob { return poolJob.sample() }
