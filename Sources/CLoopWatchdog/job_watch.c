@@ -191,12 +191,18 @@ void lwd_job_watch_set_resting(int resting, void (*wake)(void)) {
     atomic_store_explicit(&watchdog_resting, resting, memory_order_seq_cst);
 }
 
-// After a job began: one relaxed load while the watchdog is awake.
-static inline __attribute__((always_inline)) void wake_resting_watchdog(void) {
-    if (__builtin_expect(atomic_load_explicit(&watchdog_resting, memory_order_relaxed), 0)
-        && atomic_exchange_explicit(&watchdog_resting, 0, memory_order_relaxed)) {
+// The first job to begin while the watchdog rests: wakes it, once.
+static __attribute__((noinline, cold)) void wake_resting_watchdog_now(void) {
+    if (atomic_exchange_explicit(&watchdog_resting, 0, memory_order_relaxed)) {
         void (*wake)(void) = atomic_load_explicit(&resting_wake, memory_order_acquire);
         if (wake) wake();
+    }
+}
+
+// After a job began: one relaxed load while the watchdog is awake.
+static inline __attribute__((always_inline)) void wake_resting_watchdog(void) {
+    if (__builtin_expect(atomic_load_explicit(&watchdog_resting, memory_order_relaxed), 0)) {
+        wake_resting_watchdog_now();
     }
 }
 
