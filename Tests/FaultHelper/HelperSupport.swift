@@ -50,6 +50,7 @@ final class EventLog: Sendable {
 /// What the process holds now: resident memory and open file descriptors.
 struct ResourceFigures {
     var residentKilobytes: Int
+    /// Open descriptors, less the image files the symbolicator keeps open.
     var descriptors: Int
     var pidfds: Int
     /// What each descriptor refers to (readlink of /proc/self/fd/N), to name a leak.
@@ -76,7 +77,24 @@ struct ResourceFigures {
             if target.contains("pidfd") { pidfds += 1 }
             targets.append(target)
         }
-        return ResourceFigures(residentKilobytes: rss, descriptors: descriptors, pidfds: pidfds, targets: targets)
+        // The symbolicator keeps the file of each image it read open (at most one per loaded
+        // image): not counted, or a stack that first runs through a library during the
+        // measured stretch would look like a leak.
+        let mapped = mappedFiles()
+        let imageFiles = targets.filter { mapped.contains($0) }
+        targets.removeAll { mapped.contains($0) }
+        return ResourceFigures(
+            residentKilobytes: rss, descriptors: descriptors - imageFiles.count, pidfds: pidfds, targets: targets)
+    }
+
+    /// The files mapped into this process (/proc/self/maps): its executable and libraries.
+    static func mappedFiles() -> Set<String> {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
+        var files = Set<String>()
+        for line in maps.split(separator: "\n") {
+            if let slash = line.firstIndex(of: "/") { files.insert(String(line[slash...])) }
+        }
+        return files
     }
 
     /// `now()` after a first, discarded reading: the first reading itself allocates (file

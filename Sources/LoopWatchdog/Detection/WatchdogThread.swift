@@ -191,13 +191,24 @@ final class WatchdogThread: @unchecked Sendable {
                 allResting = false
                 continue
             }
-            if lastTickQuiet && missed == 0, record.prober == nil, let detector = tracked[index].detector,
-                detector.active == nil, record.isResting(progress: detector.lastProgress)
-            {
-                // Marked idle and nothing ran since the last quiet tick: nothing to decide.
-                allIdle = allIdle && record.poolJob == nil
-                index += 1
-                continue
+            if lastTickQuiet && missed == 0, let detector = tracked[index].detector, detector.active == nil {
+                if let prober = record.prober, record.probeState == .answered {
+                    // No probe outstanding since the last quiet tick: nothing to decide until the
+                    // prober sends one (the detector sees the answers it recorded meanwhile at
+                    // the next full look).
+                    let verdict = prober.probe(record, now: now)
+                    allIdle = false
+                    allQuiet = allQuiet && verdict != .busy
+                    allResting = allResting && verdict == .resting
+                    index += 1
+                    continue
+                }
+                if record.prober == nil && record.isResting(progress: detector.lastProgress) {
+                    // Marked idle and nothing ran since the last quiet tick: nothing to decide.
+                    allIdle = allIdle && record.poolJob == nil
+                    index += 1
+                    continue
+                }
             }
             let override = record.thresholdOverride.load(ordering: .relaxed)
             let threshold = override > 0 ? Duration.nanoseconds(override) : globalThreshold
