@@ -17,10 +17,8 @@ struct EventLoopGroupWatchTests {
     @Test func blockingHandlerIsReportedOnceOnItsLoopWithTheHandlerInTheStack() throws {
         let events = EventCollector()
         let watchdog = makeWatchdog(events: events)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+        let (group, watch) = try watchedGroup(watchdog, loops: 3)
         defer { try? group.syncShutdownGracefully() }
-        let watch = watchdog.watch(eventLoopGroup: group)
-        try waitUntilRegistered(watch, count: 3)
         let server = try TestHTTPServer(group: group)
         let client = TestHTTPClient(port: server.port)
         for _ in 0..<20 { #expect(try client.get("/fast") == 200) }
@@ -65,10 +63,8 @@ struct EventLoopGroupWatchTests {
     @Test func idleLoopsAndFastRequestsAreNeverReported() throws {
         let events = EventCollector()
         let watchdog = makeWatchdog(events: events)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 3)
+        let (group, watch) = try watchedGroup(watchdog, loops: 3)
         defer { try? group.syncShutdownGracefully() }
-        let watch = watchdog.watch(eventLoopGroup: group)
-        try waitUntilRegistered(watch, count: 3)
         let server = try TestHTTPServer(group: group)
         let start = lwd_monotonic_ns()
         usleep(4_000_000)
@@ -142,10 +138,8 @@ struct EventLoopGroupWatchTests {
     @Test func stoppedWatchUnregistersEveryLoopAndReportsNothing() throws {
         let events = EventCollector()
         let watchdog = makeWatchdog(events: events)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let (group, watch) = try watchedGroup(watchdog, loops: 2)
         defer { try? group.syncShutdownGracefully() }
-        let watch = watchdog.watch(eventLoopGroup: group)
-        try waitUntilRegistered(watch, count: 2)
         let loops = watch.loops
         watch.stop()
         #expect(loops.allSatisfy { $0.isUnregistered })
@@ -193,10 +187,8 @@ struct EventLoopGroupWatchCostTests {
     @Test func anIdleWatchedLoopIsNeverWoken() throws {
         let events = EventCollector()
         let watchdog = makeWatchdog(events: events)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let (group, watch) = try watchedGroup(watchdog, loops: 1)
         defer { try? group.syncShutdownGracefully() }
-        let watch = watchdog.watch(eventLoopGroup: group)
-        try waitUntilRegistered(watch, count: 1)
         let tid = try #require(watch.loops.first?.threadID)
         usleep(200_000)
         let before = try #require(Self.timesScheduled(tid))
@@ -233,10 +225,8 @@ struct EventLoopGroupWatchCostTests {
     @Test func aBlockAfterTheProcessRestedIsDatedWell() throws {
         let events = EventCollector()
         let watchdog = makeWatchdog(events: events)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let (group, watch) = try watchedGroup(watchdog, loops: 1)
         defer { try? group.syncShutdownGracefully() }
-        let watch = watchdog.watch(eventLoopGroup: group)
-        try waitUntilRegistered(watch, count: 1)
         let loop = group.next()
         // Nothing runs for a while: the watchdog rests (50 ms between ticks).
         usleep(500_000)
@@ -303,6 +293,15 @@ func makeWatchdog(
         environment: [:], onEvent: { events.append($0) })
     watchdog.start()
     return watchdog
+}
+
+/// A new group of `loops` loops, watched by `watchdog`, once every loop registered its thread.
+/// The caller shuts the group down.
+func watchedGroup(_ watchdog: Watchdog, loops: Int) throws -> (MultiThreadedEventLoopGroup, EventLoopGroupWatch) {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: loops)
+    let watch = watchdog.watch(eventLoopGroup: group)
+    try waitUntilRegistered(watch, count: loops)
+    return (group, watch)
 }
 
 /// Waits until every loop of the watch ran its first probe (registered its thread).
