@@ -107,6 +107,13 @@ let package = Package(
             ],
             path: "Tests/FaultHelper"
         ),
+        // Real async call chains that block under a watchdog, one scenario per process;
+        // built in debug and release by scripts/test.sh for AsyncCallersTests.
+        .executableTarget(
+            name: "lwd-async-helper",
+            dependencies: ["LoopWatchdog"],
+            path: "Tests/AsyncHelper"
+        ),
         .testTarget(
             name: "LoopWatchdogTests",
             dependencies: [

@@ -14,7 +14,7 @@
 enum {
     LWD_LNS_COPY = 1, LWD_LNS_ADVANCE_PC, LWD_LNS_ADVANCE_LINE, LWD_LNS_SET_FILE,
     LWD_LNS_SET_COLUMN, LWD_LNS_NEGATE_STMT, LWD_LNS_SET_BASIC_BLOCK, LWD_LNS_CONST_ADD_PC,
-    LWD_LNS_FIXED_ADVANCE_PC,
+    LWD_LNS_FIXED_ADVANCE_PC, LWD_LNS_SET_PROLOGUE_END,
     LWD_LNE_END_SEQUENCE = 1, LWD_LNE_SET_ADDRESS = 2,
     LWD_LNCT_PATH = 1, LWD_LNCT_DIRECTORY_INDEX = 2,
     LWD_FORM_BLOCK = 0x09, LWD_FORM_DATA1 = 0x0b, LWD_FORM_DATA2 = 0x05, LWD_FORM_DATA4 = 0x06,
@@ -44,6 +44,8 @@ typedef struct {
     uint64_t file;
     uint64_t line;
     int end_sequence;
+    /// Set on the first row of a function's body, after its prologue (DW_LNS_set_prologue_end).
+    int prologue_end;
 } lwd_line_row;
 
 /// Reads the header of the unit at absolute file offset `start`. Returns 0 or -1.
@@ -87,12 +89,14 @@ typedef struct {
     uint64_t address;
     uint64_t file;
     int64_t line;
+    int prologue_end;
 } lwd_line_registers;
 
 static void lwd_reset_registers(lwd_line_registers *registers) {
     registers->address = 0;
     registers->file = 1;
     registers->line = 1;
+    registers->prologue_end = 0;
 }
 
 /// Runs opcodes until the next row. Returns 1 with `row` filled, 0 at the end of the unit,
@@ -137,6 +141,7 @@ static int lwd_line_step(lwd_reader *reader, const lwd_line_unit *unit, lwd_line
             case LWD_LNS_NEGATE_STMT:
             case LWD_LNS_SET_BASIC_BLOCK:
                 break;
+            case LWD_LNS_SET_PROLOGUE_END: registers->prologue_end = 1; break;
             default:
                 // DW_LNS_set_column, set_prologue_end, set_isa and any opcode this reader
                 // does not know: skip its operands as the header says.
@@ -150,6 +155,8 @@ static int lwd_line_step(lwd_reader *reader, const lwd_line_unit *unit, lwd_line
             row->file = registers->file;
             row->line = registers->line > 0 ? (uint64_t)registers->line : 0;
             row->end_sequence = end_sequence;
+            row->prologue_end = registers->prologue_end;
+            registers->prologue_end = 0;
             if (end_sequence) lwd_reset_registers(registers);
             return 1;
         }
@@ -362,7 +369,11 @@ static int lwd_line_file_path(struct lwd_elf_image *image, const lwd_line_unit *
     return 1;
 }
 
-int lwd_elf_image_line(lwd_elf_image *image, uint64_t address, char *path, size_t capacity, uint32_t *line) {
+/// The row that locates `address`: the last row at or before it or, with `body_end` above
+/// `address`, the first row after the prologue of the function starting at `address`
+/// (below `body_end`), when there is one. Returns 1 with the unit and row filled.
+static int lwd_find_row(lwd_elf_image *image, uint64_t address, uint64_t body_end, lwd_line_unit *unit,
+                        lwd_line_row *found) {
     if (lwd_elf_index_lines(image) < 0 || image->line_count == 0) return 0;
     size_t low = 0, high = image->line_count;
     while (low < high) {
@@ -376,22 +387,52 @@ int lwd_elf_image_line(lwd_elf_image *image, uint64_t address, char *path, size_
 
     lwd_reader *reader = image->reader;
     uint64_t section_end = image->debug_line.offset + image->debug_line.size;
-    lwd_line_unit unit;
-    if (lwd_read_line_unit(reader, image->debug_line.offset + sequence->unit, section_end, &unit) < 0) return 0;
-    lwd_reader_seek(reader, image->debug_line.offset + sequence->opcodes, unit.unit_end);
+    if (lwd_read_line_unit(reader, image->debug_line.offset + sequence->unit, section_end, unit) < 0) return 0;
+    lwd_reader_seek(reader, image->debug_line.offset + sequence->opcodes, unit->unit_end);
     lwd_line_registers registers;
     lwd_reset_registers(&registers);
     lwd_line_row row, previous = {0};
     int have_previous = 0;
     // The answer is the last row at or before the address: the row before the first one past it.
-    while (lwd_line_step(reader, &unit, &registers, &row) == 1) {
+    while (lwd_line_step(reader, unit, &registers, &row) == 1) {
         if (row.address > address) break;
         if (row.end_sequence) return 0;
         previous = row;
         have_previous = 1;
     }
-    if (!have_previous || previous.line == 0 || previous.line > UINT32_MAX) return 0;
-    if (!lwd_line_file_path(image, &unit, previous.file, path, capacity)) return 0;
-    *line = (uint32_t)previous.line;
+    if (!have_previous) return 0;
+    *found = previous;
+    if (body_end <= address || previous.prologue_end) return 1;
+    // After the prologue: this row or a later one, below the end of the function.
+    while (!row.end_sequence && row.address < body_end) {
+        if (row.address >= address && row.prologue_end && row.line != 0) {
+            *found = row;
+            return 1;
+        }
+        if (lwd_line_step(reader, unit, &registers, &row) != 1) break;
+    }
     return 1;
+}
+
+static int lwd_row_location(lwd_elf_image *image, const lwd_line_unit *unit, const lwd_line_row *row,
+                            char *path, size_t capacity, uint32_t *line) {
+    if (row->line == 0 || row->line > UINT32_MAX) return 0;
+    if (!lwd_line_file_path(image, unit, row->file, path, capacity)) return 0;
+    *line = (uint32_t)row->line;
+    return 1;
+}
+
+int lwd_elf_image_line(lwd_elf_image *image, uint64_t address, char *path, size_t capacity, uint32_t *line) {
+    lwd_line_unit unit;
+    lwd_line_row row;
+    if (!lwd_find_row(image, address, 0, &unit, &row)) return 0;
+    return lwd_row_location(image, &unit, &row, path, capacity, line);
+}
+
+int lwd_elf_image_body_line(lwd_elf_image *image, uint64_t address, uint64_t end, char *path, size_t capacity,
+                            uint32_t *line) {
+    lwd_line_unit unit;
+    lwd_line_row row;
+    if (!lwd_find_row(image, address, end, &unit, &row)) return 0;
+    return lwd_row_location(image, &unit, &row, path, capacity, line);
 }

@@ -203,7 +203,7 @@ size_t lwd_elf_image_build_id(const lwd_elf_image *image, uint8_t *out, size_t c
 }
 
 int lwd_elf_image_symbol(lwd_elf_image *image, uint64_t address, char *name, size_t capacity,
-                         uint64_t *start) {
+                         uint64_t *start, uint64_t *size) {
     if (lwd_index_symbols(image) < 0 || image->symbol_count == 0) return 0;
     // The last symbol that starts at or before the address.
     size_t low = 0, high = image->symbol_count;
@@ -218,5 +218,6 @@ int lwd_elf_image_symbol(lwd_elf_image *image, uint64_t address, char *name, siz
     if (entry->size != 0 && address - entry->address >= entry->size) return 0;
     if (lwd_pread_cstring(image->fd, image->symbol_names.offset + entry->name, name, capacity) <= 0) return 0;
     *start = entry->address;
+    if (size != NULL) *size = entry->size;
     return 1;
 }

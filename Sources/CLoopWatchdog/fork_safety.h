@@ -6,4 +6,7 @@
 /// pthread_atfork child handler, where the forking thread is the only thread.
 void lwd_parked_unwind_reset_after_fork(void);
 
+/// Puts the async chain reader's lock back to its initial state, likewise.
+void lwd_async_chain_reset_after_fork(void);
+
 #endif

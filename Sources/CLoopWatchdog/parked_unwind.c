@@ -14,6 +14,7 @@
 // past it so the caller's return address is not lost.
 #include "CLoopWatchdog.h"
 #include "fork_safety.h"
+#include "text_ranges.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -96,9 +97,24 @@ static const text_range *find_text(uintptr_t address) {
     return NULL;
 }
 
+int32_t lwd_text_ranges_begin(void) {
+    pthread_mutex_lock(&text.lock);
+    refresh_text_ranges();
+    return text.count;
+}
+
+void lwd_text_ranges_end(void) {
+    pthread_mutex_unlock(&text.lock);
+}
+
+int32_t lwd_text_object(uintptr_t address) {
+    const text_range *range = find_text(address);
+    return range == NULL ? -1 : (int32_t)range->object;
+}
+
 // MARK: reading memory that may vanish
 
-static int read_memory(uintptr_t address, void *buffer, size_t length) {
+int lwd_read_memory(uintptr_t address, void *buffer, size_t length) {
     struct iovec local = {buffer, length};
     struct iovec remote = {(void *)address, length};
     ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
@@ -119,14 +135,14 @@ static int read_word(const stack_window *window, uintptr_t address, uint64_t *va
         *value = window->words[(address - window->base) / 8];
         return 0;
     }
-    return read_memory(address, value, 8);
+    return lwd_read_memory(address, value, 8);
 }
 
 // True when the bytes just before `address` encode a call instruction.
 static int follows_call(uintptr_t address, const text_range *range) {
     if (address < range->start + 7) return 0;
     uint8_t bytes[7];
-    if (read_memory(address - 7, bytes, sizeof bytes) != 0) return 0;
+    if (lwd_read_memory(address - 7, bytes, sizeof bytes) != 0) return 0;
     if (bytes[2] == 0xE8) return 1; // call rel32
     // call r/m64: FF /2, two to seven bytes long (with ModRM, SIB, displacement, REX).
     for (int length = 2; length <= 7; length++) {
@@ -175,7 +191,8 @@ void lwd_parked_unwind_reset_after_fork(void) {
 }
 
 int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
-                             uintptr_t stack_high, uintptr_t *frames, int32_t max_frames) {
+                             uintptr_t stack_high, uintptr_t *frames, lwd_frame_registers *registers,
+                             int32_t max_frames) {
     if (max_frames < 1) return -EINVAL;
     pthread_mutex_lock(&parked_lock);
     pthread_mutex_lock(&text.lock);
@@ -197,6 +214,7 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
     }
 
     int32_t count = 0;
+    if (registers != NULL) registers[count] = (lwd_frame_registers){0, 0};
     frames[count++] = (uintptr_t)program_counter;
     const text_range *pc_range = find_text((uintptr_t)program_counter);
 
@@ -212,7 +230,10 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
             }
         }
         uint64_t value = window.words[(at - sp) / 8];
-        if (return_address_range(value) != NULL) frames[count++] = (uintptr_t)value;
+        if (return_address_range(value) != NULL) {
+            if (registers != NULL) registers[count] = (lwd_frame_registers){0, 0};
+            frames[count++] = (uintptr_t)value;
+        }
     }
 
     // Follow the frame-pointer chain.
@@ -221,6 +242,12 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
         uint64_t saved = 0, returning = 0;
         if (read_word(&window, at, &saved) || read_word(&window, at + 8, &returning)) break;
         if (returning == 0 || find_text((uintptr_t)returning) == NULL) break;
+        // The record at `at` is the frame of the function the last frame is in; the
+        // caller's frame pointer is the one it saved.
+        if (registers != NULL) {
+            registers[count - 1].frame_pointer = at;
+            registers[count] = (lwd_frame_registers){(uintptr_t)saved, 0};
+        }
         frames[count++] = (uintptr_t)returning;
         if (!plausible_frame_pointer(saved, at, stack_high)) break;
         at = (uintptr_t)saved;

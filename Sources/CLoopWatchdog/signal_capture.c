@@ -75,6 +75,7 @@ static struct {
     int64_t entered_ns;
     int64_t left_ns;
     uintptr_t frames[LWD_MAX_FRAMES];
+    lwd_frame_registers registers[LWD_MAX_FRAMES];
 } slot;
 
 _Static_assert(sizeof(uint32_t) == 4, "futex words are 32 bits");
@@ -116,6 +117,12 @@ static void unwind_into_slot(void *context) {
     do {
         unw_word_t ip = 0;
         if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0) break;
+        // Where an async function keeps its context (async_chain.c): read from the cursor,
+        // which already holds them; 0 when the unwinder does not know the value.
+        unw_word_t frame_pointer = 0, r14 = 0;
+        if (unw_get_reg(&cursor, UNW_X86_64_RBP, &frame_pointer) < 0) frame_pointer = 0;
+        if (unw_get_reg(&cursor, UNW_X86_64_R14, &r14) < 0) r14 = 0;
+        slot.registers[count] = (lwd_frame_registers){(uintptr_t)frame_pointer, (uintptr_t)r14};
         slot.frames[count++] = (uintptr_t)ip;
     } while (count < slot.max_frames && unw_step(&cursor) > 0);
     slot.unwind_error = 0;
@@ -208,6 +215,7 @@ static void reset_after_fork_in_child(void) {
     atomic_store(&late_budget, 0);
     atomic_store(&late_until_ns, 0);
     lwd_parked_unwind_reset_after_fork();
+    lwd_async_chain_reset_after_fork();
 }
 
 int lwd_signal_capture_install(void) {
@@ -318,9 +326,9 @@ static uint32_t wait_while(uint32_t from, int64_t deadline) {
 }
 
 lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_ns,
-                                         uintptr_t *frames, int32_t max_frames,
-                                         int32_t *count, int64_t *interrupted_ns,
-                                         int32_t *error) {
+                                         uintptr_t *frames, lwd_frame_registers *registers,
+                                         int32_t max_frames, int32_t *count,
+                                         int64_t *interrupted_ns, int32_t *error) {
     *count = 0;
     *interrupted_ns = 0;
     *error = 0;
@@ -371,6 +379,7 @@ lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_n
     int32_t captured = slot.count;
     if (captured > max_frames) captured = max_frames;
     memcpy(frames, slot.frames, (size_t)captured * sizeof(uintptr_t));
+    if (registers != NULL) memcpy(registers, slot.registers, (size_t)captured * sizeof(lwd_frame_registers));
     *count = captured;
     *interrupted_ns = slot.left_ns - slot.entered_ns;
     int32_t unwind_error = slot.unwind_error;

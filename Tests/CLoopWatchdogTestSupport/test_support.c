@@ -159,7 +159,7 @@ int lwd_test_fork_and_capture_in_child(unsigned guard_seconds) {
         int32_t count = 0, error = 0;
         int64_t interrupted = 0;
         lwd_capture_status status =
-            lwd_capture_by_signal(lwd_gettid(), -1, 1000000000LL, frames, 64, &count, &interrupted, &error);
+            lwd_capture_by_signal(lwd_gettid(), -1, 1000000000LL, frames, NULL, 64, &count, &interrupted, &error);
         _exit(status == LWD_CAPTURE_OK && count > 0 ? 0 : 10 + (int)status);
     }
     int wstatus = 0;

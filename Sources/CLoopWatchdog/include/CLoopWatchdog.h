@@ -232,6 +232,14 @@ int lwd_signal_capture_install(void);
 /// 1 when our handler is the one installed for SIGPROF now, 0 when something replaced it.
 int lwd_signal_capture_is_installed(void);
 
+/// Two registers of one frame, as the unwinder recovered them for that frame: its frame
+/// pointer, and R14 (the register in which Swift passes an async function its context).
+/// 0 when unknown.
+typedef struct {
+    uintptr_t frame_pointer;
+    uintptr_t r14;
+} lwd_frame_registers;
+
 /// How a capture request ended.
 typedef enum {
     LWD_CAPTURE_OK = 0,
@@ -254,10 +262,12 @@ typedef enum {
 /// frames[0] is the interrupted program counter and frames[1...] return addresses, and
 /// *count is set. *interrupted_ns receives how long the target spent in the handler.
 /// Serialised internally: one capture at a time per process.
+/// `registers` (may be NULL) receives, per frame, the frame's RBP and R14 as the unwinder
+/// recovered them (two words per frame): where an async function keeps its context.
 lwd_capture_status lwd_capture_by_signal(pid_t tid, int pidfd, int64_t timeout_ns,
-                                         uintptr_t *frames, int32_t max_frames,
-                                         int32_t *count, int64_t *interrupted_ns,
-                                         int32_t *error);
+                                         uintptr_t *frames, lwd_frame_registers *registers,
+                                         int32_t max_frames, int32_t *count,
+                                         int64_t *interrupted_ns, int32_t *error);
 
 /// Counts of SIGPROF deliveries the handler saw, for tests and diagnostics.
 typedef struct {
@@ -275,9 +285,64 @@ void lwd_signal_counters_read(lwd_signal_counters *counters);
 /// program counter and stack pointer that /proc reported. Reads the thread's stack only
 /// through process_vm_readv, so a thread that wakes or exits meanwhile cannot crash the
 /// caller (the result may then be short). `stack_high` bounds the reads (0: unknown, the
-/// reads stop at the first unreadable page). Returns the number of frames (>= 1) or -errno.
+/// reads stop at the first unreadable page). `registers` (may be NULL) receives each
+/// frame's frame pointer where the frame-pointer chain gave it, else 0 (R14 is never known
+/// here: 0). Returns the number of frames (>= 1) or -errno.
 int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
-                             uintptr_t stack_high, uintptr_t *frames, int32_t max_frames);
+                             uintptr_t stack_high, uintptr_t *frames, lwd_frame_registers *registers,
+                             int32_t max_frames);
+
+// MARK: - Async callers
+
+/// Set on a captured address that is an async caller's resume function (an entry address,
+/// symbolicated as it is, not one byte back). User-space addresses never have it.
+#define LWD_ASYNC_FRAME_TAG 0x8000000000000000ULL
+
+/// Most async callers followed above one blocked async function.
+#define LWD_MAX_ASYNC_FRAMES 64
+
+/// Why the walk up the async callers stopped.
+typedef enum {
+    /// No frame of the stack runs an async job (no job runner on it).
+    LWD_ASYNC_NOT_A_JOB = 0,
+    /// The job's function was found, but no readable context for it.
+    LWD_ASYNC_NO_CONTEXT = 1,
+    /// The task's first function was reached: the chain is whole.
+    LWD_ASYNC_ROOT = 2,
+    /// A link did not look like a context (unreadable, misaligned, looping).
+    LWD_ASYNC_INVALID = 3,
+    /// LWD_MAX_ASYNC_FRAMES callers, or the frame buffer's room, were reached.
+    LWD_ASYNC_TOO_DEEP = 4,
+} lwd_async_end;
+
+/// What lwd_async_callers_insert found.
+typedef struct {
+    /// The frame running the job's async function (the callers follow it), or -1.
+    int32_t anchor;
+    /// How many callers were inserted.
+    int32_t count;
+    /// An lwd_async_end.
+    int32_t ended;
+} lwd_async_chain;
+
+/// Finds the async function that `frames` (a capture of `count` frames, with the
+/// registers the capture recovered) runs as a job, follows its chain of awaiting callers
+/// with process_vm_readv, and inserts their resume addresses, tagged with
+/// LWD_ASYNC_FRAME_TAG, right after that function's frame. `capacity` is the room of
+/// `frames`. Returns the new count. Never faults; see async_chain.c.
+int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *registers,
+                                 int32_t count, int32_t capacity, lwd_async_chain *chain);
+
+/// Follows the chain of async contexts from `context` (Parent at +0, ResumeParent at +8),
+/// writing at most `max` (and LWD_MAX_ASYNC_FRAMES) resume addresses, tagged, to `resume`.
+/// Every read goes through process_vm_readv; a context must be 16-byte aligned, its resume
+/// address in loaded code, and the chain must not loop. Returns the count; *ended receives
+/// an lwd_async_end (LWD_ASYNC_ROOT when a context with no parent was reached).
+int32_t lwd_async_chain_read(uintptr_t context, uintptr_t *resume, int32_t max, int32_t *ended);
+
+/// The range of the runtime's job runner (swift::runJobInEstablishedExecutorContext) as
+/// learned from the stacks seen so far; 0, 0 before.
+void lwd_async_job_runner(uintptr_t *start, uintptr_t *end);
 
 // MARK: - Names
 
@@ -310,15 +375,23 @@ size_t lwd_elf_image_memory(const lwd_elf_image *image);
 /// The file's GNU build ID into `out`; returns its length (0: none).
 size_t lwd_elf_image_build_id(const lwd_elf_image *image, uint8_t *out, size_t capacity);
 /// The function symbol containing the link-time address `address`: its raw (mangled) name
-/// into `name` (truncated to `capacity` - 1 bytes) and its start into `start`. Returns 1
-/// when found, 0 when no function symbol covers the address.
+/// into `name` (truncated to `capacity` - 1 bytes), its start into `start` and its size
+/// (0: unknown) into `size` (may be NULL). Returns 1 when found, 0 when no function symbol
+/// covers the address.
 int lwd_elf_image_symbol(lwd_elf_image *image, uint64_t address, char *name, size_t capacity,
-                         uint64_t *start);
+                         uint64_t *start, uint64_t *size);
 /// The source file and line of the link-time address `address` from the DWARF line table
 /// (the innermost inlined code's location when code was inlined there). Returns 1 when
 /// found (a path into `path`, a line > 0), 0 otherwise.
 int lwd_elf_image_line(lwd_elf_image *image, uint64_t address, char *path, size_t capacity,
                        uint32_t *line);
+/// Like lwd_elf_image_line, for the start of a function (`address`, below `end`): the
+/// location of the first row after the function's prologue (DW_LNS_set_prologue_end), where
+/// its own code begins. An async function's resume part starts with a prologue that the
+/// compiler attributes to the function's declaration in release builds; the row after it
+/// is the `await` it resumes from. Falls back to lwd_elf_image_line's answer.
+int lwd_elf_image_body_line(lwd_elf_image *image, uint64_t address, uint64_t end, char *path, size_t capacity,
+                            uint32_t *line);
 
 /// The loaded object (the executable or a shared library) whose segments hold `address`:
 /// its file's path into `path` (the executable's through /proc/self/exe), its load bias

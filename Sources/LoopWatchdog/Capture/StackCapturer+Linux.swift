@@ -25,7 +25,9 @@ final class StackCapturer {
     /// The addresses and how they were obtained.
     struct Capture: Sendable {
         var outcome: CaptureOutcome
-        /// Innermost first; `addresses[0]` is a program counter.
+        /// Innermost first; `addresses[0]` is a program counter. The awaiting callers of an
+        /// async job follow the frame of the function they called, tagged with
+        /// `LWD_ASYNC_FRAME_TAG` (``AsyncFrameAddress``).
         var addresses: [UInt]
         /// How long the thread spent in our signal handler (signal captures only).
         var interruptedNanoseconds: Int64
@@ -47,13 +49,22 @@ final class StackCapturer {
     private static let sigprofBit: UInt64 = 1 << UInt64(SIGPROF - 1)
 
     private let maxFrames: Int
+    /// The frames of the last capture, with room for the async callers inserted among them.
     private var buffer: [UInt]
+    /// Each captured frame's frame pointer and R14, where an async function's context is.
+    private var registers: [lwd_frame_registers]
+    /// Whether captures insert the awaiting callers of an async job (`lwd_async_callers_insert`);
+    /// off only to measure what they cost.
+    var collectsAsyncCallers = true
+    /// What the last capture's walk up the async callers found.
+    private(set) var lastAsyncChain = lwd_async_chain(anchor: -1, count: 0, ended: 0)
     /// Whether the SIGPROF handler could be installed (nil until the first attempt).
     private(set) var handlerInstallError: Int32?
 
     init(maxFrames: Int) {
         self.maxFrames = max(1, min(maxFrames, Int(LWD_MAX_FRAMES)))
-        self.buffer = Array(repeating: 0, count: Int(LWD_MAX_FRAMES))
+        self.buffer = Array(repeating: 0, count: Int(LWD_MAX_FRAMES) + Int(LWD_MAX_ASYNC_FRAMES))
+        self.registers = Array(repeating: lwd_frame_registers(), count: Int(LWD_MAX_FRAMES))
         let rc = lwd_signal_capture_install()
         handlerInstallError = rc == 0 ? nil : -rc
     }
@@ -124,6 +135,31 @@ final class StackCapturer {
     private func captureIntoBuffer(
         threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles, signalFreeWhenParked: Bool
     ) -> RawCapture {
+        lastAsyncChain = lwd_async_chain(anchor: -1, count: 0, ended: 0)
+        var raw = unwindIntoBuffer(
+            threadID: threadID, pidfd: pidfd, stackHigh: stackHigh, procFiles: procFiles,
+            signalFreeWhenParked: signalFreeWhenParked)
+        if raw.count > 1 && collectsAsyncCallers { raw.count = insertAsyncCallers(count: raw.count) }
+        return raw
+    }
+
+    /// Inserts the awaiting callers of the async function the captured thread runs as a
+    /// job, read now, while it still blocks. Returns the new frame count.
+    private func insertAsyncCallers(count: Int) -> Int {
+        var chain = lwd_async_chain()
+        let total = buffer.withUnsafeMutableBufferPointer { frames in
+            registers.withUnsafeBufferPointer { registers in
+                lwd_async_callers_insert(
+                    frames.baseAddress, registers.baseAddress, Int32(count), Int32(frames.count), &chain)
+            }
+        }
+        lastAsyncChain = chain
+        return Int(total)
+    }
+
+    private func unwindIntoBuffer(
+        threadID: Int32, pidfd: Int32, stackHigh: UInt, procFiles: ThreadProcFiles, signalFreeWhenParked: Bool
+    ) -> RawCapture {
         var state = lwd_syscall_state()
         let stateResult = procFiles.syscall >= 0
             ? lwd_read_syscall_state_fd(procFiles.syscall, &state) : lwd_read_syscall_state(threadID, &state)
@@ -167,8 +203,11 @@ final class StackCapturer {
 
     private func unwindParked(_ state: lwd_syscall_state, stackHigh: UInt) -> RawCapture {
         let count = buffer.withUnsafeMutableBufferPointer { frames in
-            lwd_unwind_parked_thread(
-                state.program_counter, state.stack_pointer, stackHigh, frames.baseAddress, Int32(maxFrames))
+            registers.withUnsafeMutableBufferPointer { registers in
+                lwd_unwind_parked_thread(
+                    state.program_counter, state.stack_pointer, stackHigh, frames.baseAddress,
+                    registers.baseAddress, Int32(maxFrames))
+            }
         }
         guard count > 0 else { return failure("syscall-unwind-failed", state: state) }
         return RawCapture(outcome: .syscall, count: Int(count), state: state)
@@ -179,9 +218,11 @@ final class StackCapturer {
         var interrupted: Int64 = 0
         var error: Int32 = 0
         let status = buffer.withUnsafeMutableBufferPointer { frames in
-            lwd_capture_by_signal(
-                threadID, pidfd, Self.signalTimeoutNanoseconds, frames.baseAddress, Int32(maxFrames),
-                &count, &interrupted, &error)
+            registers.withUnsafeMutableBufferPointer { registers in
+                lwd_capture_by_signal(
+                    threadID, pidfd, Self.signalTimeoutNanoseconds, frames.baseAddress, registers.baseAddress,
+                    Int32(maxFrames), &count, &interrupted, &error)
+            }
         }
         switch status {
         case LWD_CAPTURE_OK:

@@ -21,6 +21,11 @@ public struct StackFrame: Sendable, Hashable {
     public var imageOffset: UInt?
     /// The GNU build ID of the loaded image, in lowercase hex, when it has one.
     public var buildID: String?
+    /// True for an awaiting caller of an async function: not a frame of the thread's stack,
+    /// but a function of the same task waiting, at an `await`, for the frame before it to
+    /// return. ``address`` is the start of the code that runs when it does (looked up as it
+    /// is, not one byte back), ``file`` and ``line`` the `await`'s.
+    public var isAsync: Bool
 
     /// Creates a frame.
     public init(
@@ -32,7 +37,8 @@ public struct StackFrame: Sendable, Hashable {
         line: Int? = nil,
         inlined: Bool = false,
         imageOffset: UInt? = nil,
-        buildID: String? = nil
+        buildID: String? = nil,
+        isAsync: Bool = false
     ) {
         self.index = index
         self.address = address
@@ -43,5 +49,6 @@ public struct StackFrame: Sendable, Hashable {
         self.inlined = inlined
         self.imageOffset = imageOffset
         self.buildID = buildID
+        self.isAsync = isAsync
     }
 }

@@ -89,8 +89,7 @@ final class Reporter: Sendable {
     private static func dynamicLinkerFrames(_ addresses: [UInt]) -> [StackFrame] {
         addresses.enumerated().map { index, address in
             var frame = LoadedImage.frame(index: index, address: address)
-            // A return address points after its call: look up the byte before it.
-            let names = DynamicLinkerNames.lookup(index == 0 ? address : address &- 1)
+            let names = DynamicLinkerNames.lookup(AsyncFrameAddress.lookupAddress(address, index: index))
             frame.symbol = names.symbol
             frame.image = frame.image ?? names.image.map { String($0.split(separator: "/").last ?? "") }
             return frame

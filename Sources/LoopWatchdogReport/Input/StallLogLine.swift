@@ -228,6 +228,7 @@ enum StallLogLineParser {
         var file: String?
         var line: Int?
         var inlined = false
+        var isAsync = false
         let read = scanner.readObject { scanner, key in
             if JSONLineScanner.key(key, is: "index") {
                 guard let value = scanner.readInteger(), let whole = Int(exactly: value) else { return false }
@@ -254,6 +255,9 @@ enum StallLogLineParser {
             } else if JSONLineScanner.key(key, is: "inlined") {
                 guard let value = scanner.readBool() else { return false }
                 inlined = value
+            } else if JSONLineScanner.key(key, is: "async") {
+                guard let value = scanner.readBool() else { return false }
+                isAsync = value
             } else {
                 return scanner.skipValue()
             }
@@ -262,7 +266,7 @@ enum StallLogLineParser {
         guard read else { return nil }
         return StackFrame(
             index: index, address: address, symbol: symbol, image: image, file: file, line: line, inlined: inlined,
-            imageOffset: imageOffset)
+            imageOffset: imageOffset, isAsync: isAsync)
     }
 
     /// `0x…` as a number.

@@ -40,7 +40,7 @@ extension FaultSuite {
                     var error: Int32 = 0
                     let status = frames.withUnsafeMutableBufferPointer { buffer in
                         lwd_capture_by_signal(
-                            targetTID.load(ordering: .acquiring), -1, 2_000_000_000, buffer.baseAddress, 8,
+                            targetTID.load(ordering: .acquiring), -1, 2_000_000_000, buffer.baseAddress, nil, 8,
                             &count, &interrupted, &error)
                     }
                     captureStatus.store(Int32(status.rawValue), ordering: .releasing)

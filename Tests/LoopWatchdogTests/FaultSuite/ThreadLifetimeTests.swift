@@ -35,7 +35,7 @@ extension FaultSuite {
             var interrupted: Int64 = 0
             var error: Int32 = 0
             let status = frames.withUnsafeMutableBufferPointer { buffer in
-                lwd_capture_by_signal(record.thread!.threadID, record.thread!.pidfd, 50_000_000, buffer.baseAddress, 8, &count, &interrupted, &error)
+                lwd_capture_by_signal(record.thread!.threadID, record.thread!.pidfd, 50_000_000, buffer.baseAddress, nil, 8, &count, &interrupted, &error)
             }
             #expect(status == LWD_CAPTURE_THREAD_GONE)
             #expect(lwd_thread_pidfd_alive(record.thread!.pidfd) == 0)

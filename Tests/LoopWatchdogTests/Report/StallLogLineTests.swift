@@ -15,12 +15,20 @@ import Testing
         StackFrame(index: 3, address: 0x5555_0000_4000, symbol: nil, image: "App", imageOffset: 0x4000),
     ]
 
+    /// `appFrames` with an awaiting caller of the route.
+    static let framesWithACaller = appFrames + [
+        StackFrame(
+            index: 4, address: 0x5555_0000_5000, symbol: "router()", image: "App", file: "/src/App.swift", line: 20,
+            imageOffset: 0x5000, isAsync: true)
+    ]
+
     static func line(_ event: StallEvent, time: Double = 1_765_000_000.25) -> String {
         JSONEventFormatter().line(for: event, wallClockSeconds: time)
     }
 
     @Test func aBeganLineIsReadBackWithEveryFrame() throws {
-        let event = Fixtures.event(.began, stallID: 12, loop: "NIO-ELT-0-#1", tid: 4242, blocked: .milliseconds(105.5), frames: Self.appFrames)
+        let event = Fixtures.event(
+            .began, stallID: 12, loop: "NIO-ELT-0-#1", tid: 4242, blocked: .milliseconds(105.5), frames: Self.framesWithACaller)
         guard case .event(let parsed, let time, let cause) = StallLogLine.parse(Self.line(event)) else {
             Issue.record("not an event: \(StallLogLine.parse(Self.line(event)))")
             return
@@ -34,8 +42,10 @@ import Testing
         #expect(parsed.blocked == .milliseconds(105.5))
         #expect(parsed.threshold == .milliseconds(100))
         #expect(!parsed.isPool)
-        #expect(parsed.frames.count == 4)
-        for (read, written) in zip(parsed.frames, Self.appFrames) {
+        #expect(parsed.frames.count == 5)
+        #expect(parsed.frames.map(\.isAsync) == [false, false, false, false, true])
+        for (read, written) in zip(parsed.frames, Self.framesWithACaller) {
+            #expect(read.isAsync == written.isAsync)
             #expect(read.symbol == written.symbol)
             #expect(read.image == written.image)
             #expect(read.file == written.file)

@@ -17,8 +17,8 @@ struct JSONEventFormatterTests {
             "threshold_ms":100,"blocked_ms":100,"capture":"signal","frames":[\
             {"index":0,"address":"0x00005555deadbeef","symbol":"Demo.sleepBlocking(milliseconds:)",\
             "image":"loop-watchdog","image_offset":null,"build_id":null,"file":"/src/Demo.swift","line":42,\
-            "inlined":false},{"index":1,"address":"0x00007f1234567890","symbol":null,"image":null,\
-            "image_offset":null,"build_id":null,"file":null,"line":null,"inlined":false}]}
+            "inlined":false,"async":false},{"index":1,"address":"0x00007f1234567890","symbol":null,"image":null,\
+            "image_offset":null,"build_id":null,"file":null,"line":null,"inlined":false,"async":false}]}
             """)
     }
 
@@ -53,7 +53,7 @@ struct JSONEventFormatterTests {
         let frames = try #require(object["frames"] as? [[String: Any]])
         #expect(frames.count == 2)
         let full = frames[0]
-        #expect(Set(full.keys) == ["index", "address", "symbol", "image", "image_offset", "build_id", "file", "line", "inlined"])
+        #expect(Set(full.keys) == ["index", "address", "symbol", "image", "image_offset", "build_id", "file", "line", "inlined", "async"])
         #expect(jsonKind(full["index"]) == .integer)
         #expect(full["index"] as? Int == 0)
         #expect(jsonKind(full["address"]) == .string)
@@ -109,6 +109,20 @@ struct JSONEventFormatterTests {
         #expect(noStackLine.hasSuffix(#","capture":"sigprof-blocked","frames":[]}"#))
         let parsed = try parseJSONObject(noStackLine)
         #expect((parsed["frames"] as? [Any])?.isEmpty == true)
+    }
+
+    /// An awaiting caller of an async function is a frame with `"async":true`.
+    @Test func awaitingCallersAreMarkedAsync() throws {
+        let event = Fixtures.event(
+            .began,
+            frames: [
+                StackFrame(index: 0, address: 0x1000, symbol: "leaf()", file: "/a.swift", line: 3),
+                StackFrame(index: 1, address: 0x2000, symbol: "caller()", file: "/a.swift", line: 9, isAsync: true),
+            ])
+        let object = try parseJSONObject(formatter.line(for: event, wallClockSeconds: Self.time))
+        let frames = try #require(object["frames"] as? [[String: Any]])
+        #expect(frames.map { jsonKind($0["async"]) } == [.bool, .bool])
+        #expect(frames.map { $0["async"] as? Bool } == [false, true])
     }
 
     @Test func endedHasNoFramesKey() throws {

@@ -57,7 +57,7 @@ struct PoolEventFormattingTests {
             "threshold_ms":100,"blocked_ms":104.5,"threads":[{"tid":4321,"name":"oot.default-qos",\
             "capture":"syscall","frames":[{"index":0,"address":"0x00005555deadbeef",\
             "symbol":"Demo.sleepBlocking(milliseconds:)","image":"loop-watchdog","image_offset":null,\
-            "build_id":null,"file":"/src/Demo.swift","line":42,"inlined":false}]}]}
+            "build_id":null,"file":"/src/Demo.swift","line":42,"inlined":false,"async":false}]}]}
             """)
         let object = try parseJSONObject(line)
         let threads = try #require(object["threads"] as? [[String: Any]])

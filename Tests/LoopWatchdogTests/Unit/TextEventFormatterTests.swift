@@ -76,6 +76,17 @@ struct TextEventFormatterTests {
         ])
     }
 
+    @Test func awaitingCallersSayAwait() {
+        let lines = formatter.frameLines([
+            StackFrame(index: 0, address: 0x1000, symbol: "leaf()"),
+            StackFrame(index: 1, address: 0x2000, symbol: "route(_:)", file: "/a.swift", line: 7, isAsync: true),
+        ])
+        #expect(lines == [
+            "  #0  0x0000000000001000  leaf()",
+            "  #1  0x0000000000002000  await route(_:) at /a.swift:7",
+        ])
+    }
+
     @Test func inlinedFramesAreMarkedAndAligned() {
         let frames = [
             StackFrame(index: 0, address: 0x1000, symbol: "inner()", inlined: true),

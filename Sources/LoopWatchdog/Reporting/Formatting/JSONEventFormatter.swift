@@ -6,8 +6,9 @@
 ///
 /// `frames` is present on `began` and `continuing` events only; each frame is
 /// `{"index":0,"address":"0x…","symbol":…,"image":…,"image_offset":"0x…","build_id":…,`
-/// `"file":…,"line":…,"inlined":false}` with `null` for unknown values (`image_offset` is
-/// the address in the image's file, what `loop-watchdog symbolicate` resolves).
+/// `"file":…,"line":…,"inlined":false,"async":false}` with `null` for unknown values
+/// (`image_offset` is the address in the image's file, what `loop-watchdog symbolicate`
+/// resolves; `async` is true for an awaiting caller of an async function).
 ///
 /// A pool's event (``StallEvent/isPool``) has no `tid`, `capture` and `frames`; its `began`
 /// and `continuing` events have `threads` instead, one object per busy worker:
@@ -121,6 +122,8 @@ struct JSONEventFormatter: Sendable {
         json.integer(frame.line)
         json.key("inlined")
         json.bool(frame.inlined)
+        json.key("async")
+        json.bool(frame.isAsync)
         json.endObject()
     }
 }

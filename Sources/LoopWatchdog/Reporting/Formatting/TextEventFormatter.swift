@@ -123,6 +123,7 @@ struct TextEventFormatter: Sendable {
     /// One line per frame, indented `indent` spaces (two by default), with the index column (`#3` or
     /// `#3 [inlined]`) padded so that the address columns line up:
     /// `  #0  0x00005555deadbeef  Demo.sleepBlocking(milliseconds:) at /src/Demo.swift:42 [loop-watchdog]`.
+    /// An awaiting caller's symbol is preceded by `await `.
     func frameLines(_ frames: [StackFrame], indent: Int = 2) -> [String] {
         let indexColumns = frames.map { frame in
             frame.inlined ? "#\(frame.index) [inlined]" : "#\(frame.index)"
@@ -135,6 +136,7 @@ struct TextEventFormatter: Sendable {
             line += "  "
             line += frame.addressText
             line += "  "
+            if frame.isAsync { line += "await " }
             line += frame.symbol?.escapedForLogLine ?? "???"
             if let file = frame.file {
                 line += " at "

@@ -41,22 +41,35 @@ final class ELFImage {
     /// The name of the function containing the link-time `address`, demangled unless
     /// `raw`.
     func functionName(at address: UInt64, raw: Bool = false) -> String? {
+        function(at: address).map { raw ? $0.name : SymbolNames.demangle($0.name) }
+    }
+
+    /// The function containing the link-time `address`: its raw (mangled) name, start and
+    /// end (the start when its size is unknown).
+    func function(at address: UInt64) -> (name: String, start: UInt64, end: UInt64)? {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
             var start: UInt64 = 0
+            var size: UInt64 = 0
             guard let base = buffer.baseAddress,
-                lwd_elf_image_symbol(image, address, base, buffer.count, &start) == 1
+                lwd_elf_image_symbol(image, address, base, buffer.count, &start, &size) == 1
             else { return nil }
-            return raw ? String(cString: base) : SymbolNames.demangle(base)
+            return (String(cString: base), start, start &+ size)
         }
     }
 
-    /// The source file and line of the link-time `address`.
-    func sourceLocation(at address: UInt64) -> (file: String, line: Int)? {
+    /// The source file and line of the link-time `address`; with `bodyEnd` (the end of the
+    /// function that starts at `address`), the line where the function's body begins,
+    /// after its prologue.
+    func sourceLocation(at address: UInt64, bodyEnd: UInt64? = nil) -> (file: String, line: Int)? {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
             var line: UInt32 = 0
-            guard let base = buffer.baseAddress,
-                lwd_elf_image_line(image, address, base, buffer.count, &line) == 1
-            else { return nil }
+            guard let base = buffer.baseAddress else { return nil }
+            let found = if let bodyEnd {
+                lwd_elf_image_body_line(image, address, bodyEnd, base, buffer.count, &line)
+            } else {
+                lwd_elf_image_line(image, address, base, buffer.count, &line)
+            }
+            guard found == 1 else { return nil }
             return (String(cString: base), Int(line))
         }
     }

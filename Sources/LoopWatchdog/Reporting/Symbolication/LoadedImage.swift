@@ -57,8 +57,9 @@ struct LoadedImage: Hashable {
     /// A frame for `address` with what the loaded images say of it: the image's file name,
     /// the offset in it and its build ID (the vDSO and generated code get none).
     static func frame(index: Int, address: UInt) -> StackFrame {
-        var frame = StackFrame(index: index, address: address)
-        if case .image(let image) = containing(address) { image.describe(&frame) }
+        let untagged = AsyncFrameAddress.untagged(address)
+        var frame = StackFrame(index: index, address: untagged, isAsync: AsyncFrameAddress.isAsync(address))
+        if case .image(let image) = containing(untagged) { image.describe(&frame) }
         return frame
     }
 

@@ -33,12 +33,13 @@ public final class OfflineSymbolicator {
     }
 
     /// Fills in `frame`'s symbol, file and line from this binary when the frame lies in it;
-    /// returns true when anything was found. Frame 0 is taken for a program counter, every
-    /// other frame for a return address (looked up one byte back), as the reporter does.
+    /// returns true when anything was found. Frame 0 is taken for a program counter, an
+    /// awaiting caller (``StackFrame/isAsync``) for a resume address, every other frame for a
+    /// return address (looked up one byte back), as the reporter does.
     @discardableResult
     public func resolve(_ frame: inout StackFrame) -> Bool {
         guard holds(frame), let offset = frame.imageOffset else { return false }
-        let address = UInt64(frame.index == 0 ? offset : offset &- 1)
+        let address = UInt64(frame.index == 0 || frame.isAsync ? offset : offset &- 1)
         var found = false
         if let name = image.functionName(at: address) {
             frame.symbol = Symbolicator.namingEmptyContext(name)

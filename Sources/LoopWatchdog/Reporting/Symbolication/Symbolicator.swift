@@ -18,7 +18,7 @@ import Glibc
 /// Not thread-safe; one instance per reporter.
 final class Symbolicator {
     /// What each address symbolicated to.
-    private var known: [FrameKey: StackFrame] = [:]
+    private var known: [FrameKey: Resolved] = [:]
     /// Most addresses kept; the cache starts over beyond it.
     static let knownLimit = 4096
     /// The files of the loaded images seen so far; nil for one that cannot be read or whose
@@ -27,32 +27,67 @@ final class Symbolicator {
     /// Most image files kept open.
     static let fileLimit = 64
 
-    /// An address and how it was captured: a return address is looked up one byte back.
+    /// An address and how it was captured: a return address is looked up one byte back, a
+    /// program counter and an awaiting caller's resume address (tagged) as they are.
     private struct FrameKey: Hashable {
         var address: UInt
         var isProgramCounter: Bool
 
-        /// The address whose instruction is being reported: a return address points after
-        /// its call, which may already be the next line or function.
-        var lookupAddress: UInt { isProgramCounter ? address : address &- 1 }
+        var lookupAddress: UInt { AsyncFrameAddress.lookupAddress(address, index: isProgramCounter ? 0 : 1) }
     }
 
+    /// A symbolicated frame, and whether its function is the resume part of a Swift async
+    /// function (`…TQ0_`, `…TY1_`: its symbol says so), as an awaiting caller's must be.
+    private struct Resolved {
+        var frame: StackFrame
+        var resumesAsyncFunction: Bool
+    }
+
+    /// How far back from a run of awaiting callers the function they await is looked for.
+    private static let awaitedLookBack = 4
+
     /// Symbolicates `addresses`; the first is a program counter when
-    /// `firstIsProgramCounter`, every other one is a return address.
+    /// `firstIsProgramCounter`, every other one is a return address or, tagged, an awaiting
+    /// caller's resume address (``AsyncFrameAddress``).
     ///
     /// Null addresses (the end marker of some unwinds) are dropped. An address seen before
-    /// gives the same frame as the first time without reading any file.
+    /// gives the same frame as the first time without reading any file. Of a run of
+    /// awaiting callers, the compiler's thunks (`partial apply for …`, `thunk for …`) are
+    /// left out, and so are, from the first one on, callers whose address is not where a
+    /// Swift async function resumes: the runtime code that ends the task (the chain's
+    /// root), or a link read while the task moved on. The callers follow the async function
+    /// they await: a frame between the two, which a stack scan took from a stale word of
+    /// that function's frame (the runtime calls it directly), is left out.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
         let keys = addresses.enumerated().compactMap { offset, address in
             address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
         }
         if known.count + keys.count > Self.knownLimit { known.removeAll(keepingCapacity: true) }
-        return keys.enumerated().map { index, key in
-            var frame = known[key] ?? resolve(key)
-            known[key] = frame
-            frame.index = index
-            return frame
+        var frames: [StackFrame] = []
+        frames.reserveCapacity(keys.count)
+        var resumes: [Bool] = []
+        var callersEnded = false
+        for key in keys {
+            let resolved = known[key] ?? resolve(key)
+            known[key] = resolved
+            if resolved.frame.isAsync {
+                if !resolved.resumesAsyncFunction { callersEnded = true }
+                if callersEnded || Self.isThunk(resolved.frame) { continue }
+                if frames.last?.isAsync == false, resumes.last == false,
+                    let awaited = resumes.indices.suffix(Self.awaitedLookBack).last(where: { resumes[$0] && !frames[$0].isAsync })
+                {
+                    frames.removeSubrange((awaited + 1)...)
+                    resumes.removeSubrange((awaited + 1)...)
+                }
+            } else {
+                callersEnded = false
+            }
+            var frame = resolved.frame
+            frame.index = frames.count
+            frames.append(frame)
+            resumes.append(resolved.resumesAsyncFunction)
         }
+        return frames
     }
 
     /// Builds the indexes of the image holding `address` now (the executable, at start), so
@@ -65,15 +100,22 @@ final class Symbolicator {
     /// Bytes held by the open images' indexes.
     var memoryBytes: Int { files.values.reduce(0) { $0 + ($1?.memoryBytes ?? 0) } }
 
-    private func resolve(_ key: FrameKey) -> StackFrame {
+    private func resolve(_ key: FrameKey) -> Resolved {
         let address = key.lookupAddress
-        var frame = StackFrame(index: 0, address: key.address)
+        let isAsync = AsyncFrameAddress.isAsync(key.address)
+        var frame = StackFrame(index: 0, address: AsyncFrameAddress.untagged(key.address), isAsync: isAsync)
+        var rawName: String?
         if case .image(let image) = LoadedImage.containing(address) {
             image.describe(&frame)
             if let file = file(for: image) {
                 let linkAddress = UInt64(address &- image.bias)
-                frame.symbol = file.functionName(at: linkAddress)
-                if let location = file.sourceLocation(at: linkAddress) {
+                let function = file.function(at: linkAddress)
+                rawName = function?.name
+                frame.symbol = rawName.map { name in name.withCString { SymbolNames.demangle($0) } }
+                // An awaiting caller's address starts its resume part: named by the line
+                // after that part's prologue, the `await`'s.
+                let bodyEnd = isAsync ? function.flatMap { $0.start == linkAddress ? $0.end : nil } : nil
+                if let location = file.sourceLocation(at: linkAddress, bodyEnd: bodyEnd) {
                     frame.file = location.file
                     frame.line = location.line
                 }
@@ -82,10 +124,31 @@ final class Symbolicator {
         if frame.symbol == nil {
             let names = DynamicLinkerNames.lookup(address)
             frame.symbol = names.symbol
+            rawName = names.rawSymbol
             frame.image = frame.image ?? names.image.map { String($0.split(separator: "/").last ?? "") }
         }
         frame.symbol = frame.symbol.map(Self.namingEmptyContext)
-        return frame
+        return Resolved(frame: frame, resumesAsyncFunction: rawName.map(Self.isAsyncResumption) == true)
+    }
+
+    /// True for the mangled name of a Swift async function's resume part: `TQ` (after an
+    /// await) or `TY` (after a suspension), a number, `_`, at the end of the name.
+    static func isAsyncResumption(_ mangled: String) -> Bool {
+        var name = Substring(mangled)
+        if let dot = name.firstIndex(of: ".") { name = name[..<dot] }  // `.cold.1`, `.llvm.123`
+        guard name.hasPrefix("$s") || name.hasPrefix("_$s"), name.hasSuffix("_") else { return false }
+        name = name.dropLast()
+        while let last = name.last, last.isASCII, last.isNumber { name = name.dropLast() }
+        return name.hasSuffix("TQ") || name.hasSuffix("TY")
+    }
+
+    /// True for a compiler-made forwarding function, which says nothing the next frame
+    /// does not: a partial application's forwarder or a reabstraction thunk.
+    static func isThunk(_ frame: StackFrame) -> Bool {
+        guard var symbol = frame.symbol?[...] else { return false }
+        if symbol.hasPrefix("specialized ") { symbol = symbol.dropFirst("specialized ".count) }
+        return symbol.hasPrefix("partial apply for ") || symbol.hasPrefix("thunk for ")
+            || symbol.hasPrefix("reabstraction thunk")
     }
 
     /// The opened file of `image`, opened on first use.
