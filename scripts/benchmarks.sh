@@ -77,6 +77,7 @@ mallocs=$(awk '/^### beat/{b=1} b && /Malloc \(total\)/{gsub(/ /,""); split($0,c
 row "| heartbeat: allocations per beat (ordo-one/benchmark malloc counter, worst of all samples) | ${mallocs:-not found} | 0 | $([ "${mallocs:-x}" = 0 ] && echo pass || echo '**miss**') |"
 
 run "$bin/watchdog-bench" capture --captures 2000
+run "$bin/watchdog-bench" async-callers --captures 1000
 # Symbolication: each candidate in a process of its own, so that its memory is its own.
 for candidate in lean runtime libdw; do
   run "$bin/watchdog-bench-small" symbolicate --candidate "$candidate"

@@ -7,7 +7,8 @@ Every blocking route is requested one at a time, then five /sleep requests are m
 loads /fast. The server runs with the default LOOP_WATCHDOG_REPEATS=backoff: the first stall of
 each route must be reported in full (one stall.began and one stall.ended on the handler's
 thread, with the route's own function and its file:line in the stack and blocked_ms within
-10 % of what the handler measured); the repeats of a site (the /sleep requests under load)
+10 % of what the handler measured; an async handler's function marked async and followed by
+its awaiting callers, the framework's, with file:line); the repeats of a site (the /sleep requests under load)
 must be counted in the stall.repeats lines of that site, their number exact and their blocked
 time within 10 % of what the handlers measured. Nothing else may be reported (the fast route,
 idle periods, the load). With --metrics, the server's /metrics page is scraped once every
@@ -197,6 +198,18 @@ def main():
         frame = next((f for f in frames if function in (f.get("symbol") or "")), None)
         if frame is None or not frame.get("file") or not frame.get("line"):
             failures.append(f"{label}: no frame of {function} with file:line in {[f.get('symbol') for f in frames]}")
+        callers = []
+        if frame is not None and loop.startswith("swift-concurrency-pool"):
+            # An async handler: the route's function runs as a job, and the framework code
+            # that awaits it follows, marked async, down to the connection's task.
+            position = frames.index(frame)
+            callers = [f for f in frames[position + 1:] if f.get("async")]
+            awaiting = frames[position + 1:position + 1 + len(callers)]
+            if not frame.get("async") or not callers or awaiting != callers:
+                failures.append(f"{label}: no async callers after {function}: "
+                                f"{[(f.get('symbol'), f.get('async')) for f in frames]}")
+            elif not all(f.get("file") and f.get("line") for f in callers[:3]):
+                failures.append(f"{label}: async callers without file:line: {callers[:3]}")
         end = ended.get(event["stall_id"])
         reported = end["blocked_ms"] if end else None
         truth_ms = truth / 1e6
@@ -208,7 +221,8 @@ def main():
         if end is not None and verdict != cause:
             failures.append(f"{label}: cause {verdict} where {cause} was expected ({(end or {}).get('cause')})")
         where = f"{frame['symbol']} at {os.path.basename(frame['file'])}:{frame['line']}" if frame and frame.get("file") else "?"
-        print(f"{name}: {label}: reported on {event['loop']} (tid {tid}), {where}, "
+        awaited_by = f", awaited by {len(callers)} async callers from {callers[0].get('symbol')}" if callers else ""
+        print(f"{name}: {label}: reported on {event['loop']} (tid {tid}), {where}{awaited_by}, "
               f"blocked_ms {reported} vs {truth_ms:.1f} measured, cause {verdict}")
     # Requests without a full report must be repeats of a site reported in full before.
     used_repeats = set()

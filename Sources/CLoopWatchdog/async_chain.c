@@ -121,17 +121,54 @@ static void learn_job_runner(const uintptr_t *frames, int32_t count) {
     }
 }
 
+// The pages a walk has read. A task allocates its contexts from a few slabs, callers
+// before callees, so most links of a chain lie on a page already read: one
+// process_vm_readv per page instead of one per link (about 1 µs each).
+#define CACHED_PAGES 8
+#define PAGE_BYTES 4096
+
+typedef struct {
+    uintptr_t base[CACHED_PAGES];
+    int32_t count;
+    int32_t next;
+    uint8_t bytes[CACHED_PAGES][PAGE_BYTES];
+} page_cache;
+
+// Copies the 16 bytes at `address` (16-byte aligned, so within one page) through the
+// cache. Returns 0, or -1 when the page is not readable.
+static int read_link(page_cache *cache, uintptr_t address, uintptr_t link[2]) {
+    uintptr_t base = address & ~(uintptr_t)(PAGE_BYTES - 1);
+    for (int32_t i = 0; i < cache->count; i++) {
+        if (cache->base[i] == base) {
+            memcpy(link, &cache->bytes[i][address - base], 2 * sizeof(uintptr_t));
+            return 0;
+        }
+    }
+    int32_t slot = cache->count < CACHED_PAGES ? cache->count++ : cache->next++ % CACHED_PAGES;
+    if (lwd_read_memory(base, cache->bytes[slot], PAGE_BYTES) != 0) {
+        cache->base[slot] = 0;
+        // A page that cannot be read whole (the end of a mapping) is read link by link.
+        return lwd_read_memory(address, link, 2 * sizeof(uintptr_t));
+    }
+    cache->base[slot] = base;
+    memcpy(link, &cache->bytes[slot][address - base], 2 * sizeof(uintptr_t));
+    return 0;
+}
+
 // Follows the chain from `context`, writing each ResumeParent (tagged) to `resume`.
 // Returns how many were written; *ended says why the walk stopped. Caller holds the text
 // table's lock.
 static int32_t walk(uintptr_t context, uintptr_t *resume, int32_t max, int32_t *ended) {
+    static page_cache cache;  // walks are serialised by the text table's lock, which callers hold
     uintptr_t visited[LWD_MAX_ASYNC_FRAMES];
     int32_t count = 0;
+    cache.count = 0;
+    cache.next = 0;
     if (max > LWD_MAX_ASYNC_FRAMES) max = LWD_MAX_ASYNC_FRAMES;
     *ended = LWD_ASYNC_TOO_DEEP;
     while (count < max) {
         uintptr_t link[2];
-        if (context == 0 || context % 16 != 0 || lwd_read_memory(context, link, sizeof link) != 0 ||
+        if (context == 0 || context % 16 != 0 || read_link(&cache, context, link) != 0 ||
             lwd_text_object(link[1]) < 0) {
             *ended = LWD_ASYNC_INVALID;
             return count;
@@ -170,8 +207,11 @@ int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *r
 
     pthread_mutex_lock(&ranges_lock);
     load_job_entries();
-    lwd_text_ranges_begin();
-    if (job_runner.start == 0) learn_job_runner(frames, count);
+    if (job_runner.start == 0) {
+        lwd_text_ranges_begin();
+        learn_job_runner(frames, count);
+        lwd_text_ranges_end();
+    }
     code_range runner = job_runner;
 
     // The function a job runs: just inside the innermost frame in the job runner.
@@ -185,6 +225,8 @@ int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *r
     uintptr_t found[LWD_MAX_ASYNC_FRAMES];
     int32_t found_count = 0;
     if (anchor >= 0) {
+        // Only a stack that runs a job reads the text table (and the loader's counts).
+        lwd_text_ranges_begin();
         chain->anchor = anchor;
         chain->ended = LWD_ASYNC_NO_CONTEXT;
         // With its own frame pointer (the runner's differs), the context is just below the
@@ -203,8 +245,8 @@ int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *r
             found_count = walk(candidates[c], found, room, &ended);
             if (found_count > 0) chain->ended = ended;
         }
+        lwd_text_ranges_end();
     }
-    lwd_text_ranges_end();
     pthread_mutex_unlock(&ranges_lock);
     if (found_count == 0) return count;
 
@@ -212,6 +254,7 @@ int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *r
     int32_t after = anchor + 1;
     memmove(&frames[after + found_count], &frames[after], (size_t)(count - after) * sizeof(uintptr_t));
     memcpy(&frames[after], found, (size_t)found_count * sizeof(uintptr_t));
+    frames[anchor] |= LWD_ASYNC_RUNNING_TAG;
     chain->count = found_count;
     return count + found_count;
 }

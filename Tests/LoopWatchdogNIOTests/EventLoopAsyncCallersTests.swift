@@ -27,7 +27,8 @@ struct EventLoopAsyncCallersTests {
         let began = try #require(events.all.first { $0.kind == .began && $0.threadID == blockedOn }, "\(events.all)")
         let symbols = began.frames.map { ($0.isAsync ? "await " : "") + ($0.symbol ?? "?") }
         let blocked = try #require(began.frames.firstIndex { $0.symbol?.contains("LoopBoundActor.block") == true }, "\(symbols)")
-        #expect(!began.frames[blocked].isAsync)
+        #expect(began.frames[blocked].isAsync)
+        #expect(began.frames[..<blocked].allSatisfy { !$0.isAsync }, "\(symbols)")
         // Right after the blocked method, its callers, innermost first.
         let callers = began.frames[(blocked + 1)...].prefix { $0.isAsync }.compactMap(\.symbol)
         #expect(callers.count >= 2, "\(symbols)")

@@ -298,6 +298,10 @@ int lwd_unwind_parked_thread(uint64_t program_counter, uint64_t stack_pointer,
 /// symbolicated as it is, not one byte back). User-space addresses never have it.
 #define LWD_ASYNC_FRAME_TAG 0x8000000000000000ULL
 
+/// Set on the captured address of the frame that runs the async function whose callers
+/// follow it (a program counter or return address, looked up as usual).
+#define LWD_ASYNC_RUNNING_TAG 0x4000000000000000ULL
+
 /// Most async callers followed above one blocked async function.
 #define LWD_MAX_ASYNC_FRAMES 64
 
@@ -328,8 +332,9 @@ typedef struct {
 /// Finds the async function that `frames` (a capture of `count` frames, with the
 /// registers the capture recovered) runs as a job, follows its chain of awaiting callers
 /// with process_vm_readv, and inserts their resume addresses, tagged with
-/// LWD_ASYNC_FRAME_TAG, right after that function's frame. `capacity` is the room of
-/// `frames`. Returns the new count. Never faults; see async_chain.c.
+/// LWD_ASYNC_FRAME_TAG, right after that function's frame, whose address it tags with
+/// LWD_ASYNC_RUNNING_TAG. `capacity` is the room of `frames`. Returns the new count.
+/// Never faults; see async_chain.c.
 int32_t lwd_async_callers_insert(uintptr_t *frames, const lwd_frame_registers *registers,
                                  int32_t count, int32_t capacity, lwd_async_chain *chain);
 

@@ -25,7 +25,8 @@ public struct Configuration: Sendable, Hashable {
     /// `LOOP_WATCHDOG_ENDED_LEVEL` (`trace` ... `critical`, or `warn`); default warning.
     public var endedLogLevel: Logger.Level?
     /// The most frames captured per stack. Environment `LOOP_WATCHDOG_MAX_FRAMES`;
-    /// default 64, clamped to 1 ... 256.
+    /// default 64, clamped to 1 ... 256. An async job's awaiting callers come on top, at
+    /// most 64.
     public var maxFrames: Int?
     /// A file that always holds the stalls in progress with their latest stacks, so that a
     /// process killed in the middle of a hang leaves the evidence behind. Written when a

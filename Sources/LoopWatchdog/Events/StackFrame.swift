@@ -21,10 +21,12 @@ public struct StackFrame: Sendable, Hashable {
     public var imageOffset: UInt?
     /// The GNU build ID of the loaded image, in lowercase hex, when it has one.
     public var buildID: String?
-    /// True for an awaiting caller of an async function: not a frame of the thread's stack,
-    /// but a function of the same task waiting, at an `await`, for the frame before it to
-    /// return. ``address`` is the start of the code that runs when it does (looked up as it
-    /// is, not one byte back), ``file`` and ``line`` the `await`'s.
+    /// True for the frames of an async call chain: the async function that a job runs (a
+    /// frame of the thread's stack, the first of the run) and, after it, its awaiting
+    /// callers. A caller is not on the thread's stack: it is a function of the same task
+    /// waiting, at an `await`, for the frame before it to return; its ``address`` is the
+    /// start of the code that runs when it does (looked up as it is, not one byte back), its
+    /// ``file`` and ``line`` the `await`'s.
     public var isAsync: Bool
 
     /// Creates a frame.

@@ -25,6 +25,16 @@ public enum _WatchdogBenchmarkHooks {
             capturer = StackCapturer(maxFrames: maxFrames)
         }
 
+        /// Whether captures insert an async job's awaiting callers (on, as in the watchdog);
+        /// off to time a capture without them.
+        public var collectsAsyncCallers: Bool {
+            get { capturer.collectsAsyncCallers }
+            set { capturer.collectsAsyncCallers = newValue }
+        }
+
+        /// How many awaiting callers the last capture inserted.
+        public var lastAsyncCallers: Int { Int(capturer.lastAsyncChain.count) }
+
         /// Captures the stack of the loop behind `heartbeat` now, through the same decision
         /// the watchdog makes on `stall.began` (syscall state, signal mask, then signal).
         public func capture(_ heartbeat: LoopHeartbeat) -> Capture {

@@ -76,14 +76,19 @@ struct TextEventFormatterTests {
         ])
     }
 
+    /// The async function the job runs is a plain frame; its awaiting callers say `await`.
     @Test func awaitingCallersSayAwait() {
         let lines = formatter.frameLines([
             StackFrame(index: 0, address: 0x1000, symbol: "leaf()"),
-            StackFrame(index: 1, address: 0x2000, symbol: "route(_:)", file: "/a.swift", line: 7, isAsync: true),
+            StackFrame(index: 1, address: 0x2000, symbol: "handler()", file: "/a.swift", line: 3, isAsync: true),
+            StackFrame(index: 2, address: 0x3000, symbol: "route(_:)", file: "/a.swift", line: 7, isAsync: true),
+            StackFrame(index: 3, address: 0x4000, symbol: "runJob"),
         ])
         #expect(lines == [
             "  #0  0x0000000000001000  leaf()",
-            "  #1  0x0000000000002000  await route(_:) at /a.swift:7",
+            "  #1  0x0000000000002000  handler() at /a.swift:3",
+            "  #2  0x0000000000003000  await route(_:) at /a.swift:7",
+            "  #3  0x0000000000004000  runJob",
         ])
     }
 

@@ -123,20 +123,23 @@ struct TextEventFormatter: Sendable {
     /// One line per frame, indented `indent` spaces (two by default), with the index column (`#3` or
     /// `#3 [inlined]`) padded so that the address columns line up:
     /// `  #0  0x00005555deadbeef  Demo.sleepBlocking(milliseconds:) at /src/Demo.swift:42 [loop-watchdog]`.
-    /// An awaiting caller's symbol is preceded by `await `.
+    /// An awaiting caller's symbol (an async frame after another) is preceded by `await `.
     func frameLines(_ frames: [StackFrame], indent: Int = 2) -> [String] {
         let indexColumns = frames.map { frame in
             frame.inlined ? "#\(frame.index) [inlined]" : "#\(frame.index)"
         }
         let width = indexColumns.map(\.count).max() ?? 0
-        return zip(frames, indexColumns).map { frame, indexColumn in
+        return zip(frames.indices, indexColumns).map { position, indexColumn in
+            let frame = frames[position]
             var line = String(repeating: " ", count: indent)
             line += indexColumn
             line += String(repeating: " ", count: width - indexColumn.count)
             line += "  "
             line += frame.addressText
             line += "  "
-            if frame.isAsync { line += "await " }
+            // The first async frame of a run is the function the job runs; those after it
+            // await it.
+            if frame.isAsync && position > 0 && frames[position - 1].isAsync { line += "await " }
             line += frame.symbol?.escapedForLogLine ?? "???"
             if let file = frame.file {
                 line += " at "

@@ -58,7 +58,9 @@ struct LoadedImage: Hashable {
     /// the offset in it and its build ID (the vDSO and generated code get none).
     static func frame(index: Int, address: UInt) -> StackFrame {
         let untagged = AsyncFrameAddress.untagged(address)
-        var frame = StackFrame(index: index, address: untagged, isAsync: AsyncFrameAddress.isAsync(address))
+        var frame = StackFrame(
+            index: index, address: untagged,
+            isAsync: AsyncFrameAddress.isAsync(address) || AsyncFrameAddress.isRunningAsync(address))
         if case .image(let image) = containing(untagged) { image.describe(&frame) }
         return frame
     }

@@ -34,12 +34,18 @@ public final class OfflineSymbolicator {
 
     /// Fills in `frame`'s symbol, file and line from this binary when the frame lies in it;
     /// returns true when anything was found. Frame 0 is taken for a program counter, an
-    /// awaiting caller (``StackFrame/isAsync``) for a resume address, every other frame for a
-    /// return address (looked up one byte back), as the reporter does.
+    /// awaiting caller (``StackFrame/isAsync`` at the start of a function) for a resume
+    /// address, every other frame for a return address (looked up one byte back), as the
+    /// reporter does.
     @discardableResult
     public func resolve(_ frame: inout StackFrame) -> Bool {
         guard holds(frame), let offset = frame.imageOffset else { return false }
-        let address = UInt64(frame.index == 0 || frame.isAsync ? offset : offset &- 1)
+        var address = UInt64(frame.index == 0 ? offset : offset &- 1)
+        // An awaiting caller's address is the start of its resume part; the async function
+        // the job runs (also `isAsync`) has a return address like any frame.
+        if frame.isAsync, frame.index != 0, image.function(at: UInt64(offset))?.start == UInt64(offset) {
+            address = UInt64(offset)
+        }
         var found = false
         if let name = image.functionName(at: address) {
             frame.symbol = Symbolicator.namingEmptyContext(name)

@@ -56,8 +56,9 @@ final class Symbolicator {
     /// left out, and so are, from the first one on, callers whose address is not where a
     /// Swift async function resumes: the runtime code that ends the task (the chain's
     /// root), or a link read while the task moved on. The callers follow the async function
-    /// they await: a frame between the two, which a stack scan took from a stale word of
-    /// that function's frame (the runtime calls it directly), is left out.
+    /// they await, the one the job runs (also marked ``StackFrame/isAsync``): a frame between
+    /// the two, which a stack scan took from a stale word of that function's frame (the
+    /// runtime calls it directly), is left out.
     func symbolicate(_ addresses: [UInt], firstIsProgramCounter: Bool) -> [StackFrame] {
         let keys = addresses.enumerated().compactMap { offset, address in
             address == 0 ? nil : FrameKey(address: address, isProgramCounter: offset == 0 && firstIsProgramCounter)
@@ -70,14 +71,17 @@ final class Symbolicator {
         for key in keys {
             let resolved = known[key] ?? resolve(key)
             known[key] = resolved
-            if resolved.frame.isAsync {
+            if AsyncFrameAddress.isAsync(key.address) {
                 if !resolved.resumesAsyncFunction { callersEnded = true }
                 if callersEnded || Self.isThunk(resolved.frame) { continue }
-                if frames.last?.isAsync == false, resumes.last == false,
-                    let awaited = resumes.indices.suffix(Self.awaitedLookBack).last(where: { resumes[$0] && !frames[$0].isAsync })
+                if let last = frames.indices.last, !resumes[last],
+                    let awaited = frames.indices.suffix(Self.awaitedLookBack + 1).dropLast().last(where: { resumes[$0] })
                 {
+                    // The function the callers await is called by the runtime directly:
+                    // whatever a stack scan put between the two is a stale word.
                     frames.removeSubrange((awaited + 1)...)
                     resumes.removeSubrange((awaited + 1)...)
+                    frames[awaited].isAsync = true
                 }
             } else {
                 callersEnded = false
@@ -103,14 +107,20 @@ final class Symbolicator {
     private func resolve(_ key: FrameKey) -> Resolved {
         let address = key.lookupAddress
         let isAsync = AsyncFrameAddress.isAsync(key.address)
-        var frame = StackFrame(index: 0, address: AsyncFrameAddress.untagged(key.address), isAsync: isAsync)
+        var frame = StackFrame(
+            index: 0, address: AsyncFrameAddress.untagged(key.address),
+            isAsync: isAsync || AsyncFrameAddress.isRunningAsync(key.address))
         var rawName: String?
+        var functionStart: UInt64?
+        var imageBias: UInt = 0
         if case .image(let image) = LoadedImage.containing(address) {
             image.describe(&frame)
+            imageBias = image.bias
             if let file = file(for: image) {
                 let linkAddress = UInt64(address &- image.bias)
                 let function = file.function(at: linkAddress)
                 rawName = function?.name
+                functionStart = function?.start
                 frame.symbol = rawName.map { name in name.withCString { SymbolNames.demangle($0) } }
                 // An awaiting caller's address starts its resume part: named by the line
                 // after that part's prologue, the `await`'s.
@@ -128,27 +138,33 @@ final class Symbolicator {
             frame.image = frame.image ?? names.image.map { String($0.split(separator: "/").last ?? "") }
         }
         frame.symbol = frame.symbol.map(Self.namingEmptyContext)
-        return Resolved(frame: frame, resumesAsyncFunction: rawName.map(Self.isAsyncResumption) == true)
+        // A resume address is where its resume part starts; anything else inside a
+        // function is a link that no longer holds a context.
+        let startsFunction = !isAsync || functionStart.map { $0 == UInt64(address &- imageBias) } ?? true
+        return Resolved(
+            frame: frame, resumesAsyncFunction: startsFunction && rawName.map(Self.isAsyncResumption) == true)
     }
 
     /// True for the mangled name of a Swift async function's resume part: `TQ` (after an
-    /// await) or `TY` (after a suspension), a number, `_`, at the end of the name.
+    /// await) or `TY` (after a suspension), an index, `_`, at the end of the name or before
+    /// LLVM's suffixes (`.cold.1`, `.llvm.123`); `…TA.14TQ0_` is a resume part too.
     static func isAsyncResumption(_ mangled: String) -> Bool {
+        guard mangled.hasPrefix("$s") || mangled.hasPrefix("_$s") else { return false }
         var name = Substring(mangled)
-        if let dot = name.firstIndex(of: ".") { name = name[..<dot] }  // `.cold.1`, `.llvm.123`
-        guard name.hasPrefix("$s") || name.hasPrefix("_$s"), name.hasSuffix("_") else { return false }
+        while !name.hasSuffix("_"), let dot = name.lastIndex(of: ".") { name = name[..<dot] }
+        guard name.hasSuffix("_") else { return false }
         name = name.dropLast()
         while let last = name.last, last.isASCII, last.isNumber { name = name.dropLast() }
         return name.hasSuffix("TQ") || name.hasSuffix("TY")
     }
 
-    /// True for a compiler-made forwarding function, which says nothing the next frame
-    /// does not: a partial application's forwarder or a reabstraction thunk.
+    /// True for a compiler-made forwarding function, which says nothing its neighbours do
+    /// not: a partial application's forwarder, a reabstraction thunk, a protocol witness.
     static func isThunk(_ frame: StackFrame) -> Bool {
         guard var symbol = frame.symbol?[...] else { return false }
         if symbol.hasPrefix("specialized ") { symbol = symbol.dropFirst("specialized ".count) }
         return symbol.hasPrefix("partial apply for ") || symbol.hasPrefix("thunk for ")
-            || symbol.hasPrefix("reabstraction thunk")
+            || symbol.hasPrefix("reabstraction thunk") || symbol.hasPrefix("protocol witness for ")
     }
 
     /// The opened file of `image`, opened on first use.

@@ -11,7 +11,8 @@ struct WatchdogBench: ParsableCommand {
         commandName: "watchdog-bench",
         abstract: "LoopWatchdog benchmarks: capture, symbolication, detection, idle cost, NIO throughput.",
         subcommands: [
-            Heartbeat.self, Capture.self, Symbolicate.self, Detection.self, Idle.self, Chain.self, TaskChain.self,
+            Heartbeat.self, Capture.self, AsyncCallers.self, Symbolicate.self, Detection.self, Idle.self, Chain.self,
+            TaskChain.self,
             HTTPServerCommand.self,
         ]
     )
@@ -37,6 +38,22 @@ struct WatchdogBench: ParsableCommand {
 
         func run() {
             CaptureBenchmark.run(captures: captures)
+        }
+    }
+
+    struct AsyncCallers: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "async-callers",
+            abstract: "What reading a blocked job's awaiting callers adds to a capture, both paths.")
+
+        @Option(help: "Captures with and without the callers, each, per path.")
+        var captures = 1000
+
+        @Option(help: "Awaiting callers above the blocked function.")
+        var depth = 20
+
+        func run() {
+            AsyncCallersBenchmark.run(captures: captures, depth: depth)
         }
     }
 
